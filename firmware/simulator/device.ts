@@ -1,0 +1,311 @@
+/**
+ * A virtual device: firmware behaviour without radio or broker. It produces the publications a
+ * real device of its kind would make at a given moment; the fleet sends them. Time is passed in,
+ * so a test can step it as fast as it likes and get the same output for the same seed.
+ */
+import { audioHealthLine, bootLines, perfLines } from '../contract/console';
+import { topicFor, type DeviceKind, type Esp32c3Arch } from '../contract/topics';
+import { Random, round } from './random';
+
+export type Fault =
+  | 'offline'        // stops publishing; its connection drops so the broker sends its last will
+  | 'low-heap'       // free heap falls under the warning thresholds
+  | 'rssi-drop'      // Wi-Fi signal falls to about -85 dBm
+  | 'stuck-sensor'   // the BME280 repeats one reading
+  | 'out-of-range'   // readings outside the BME280's ranges
+  | 'malformed'      // payloads that are not JSON
+  | 'reboot-loop';   // restarts every few readings
+
+export const FAULTS: readonly Fault[] = ['offline', 'low-heap', 'rssi-drop', 'stuck-sensor', 'out-of-range', 'malformed', 'reboot-loop'];
+
+/** Which topic layout a device speaks: the guides' (`standard`) or the TI0162-IOT apps' as shipped. */
+export type DeviceProfile = 'standard' | 'ti0162';
+
+export interface DeviceSpec {
+  readonly id: string;
+  readonly kind: DeviceKind;
+  readonly arch?: Esp32c3Arch;
+  readonly profile?: DeviceProfile;
+  /** For the ti0162 profile: the topic prefix (the device's identity comes from configuration). */
+  readonly prefix?: string;
+  readonly firmware?: string;
+  readonly seed: number;
+}
+
+export interface Publication {
+  readonly topic: string;
+  readonly payload: string;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
+
+/** Seconds between messages of each kind, as the deployment guides give them. */
+export interface Intervals {
+  readonly sensor: number;
+  readonly heartbeat: number;
+  readonly status: number;
+  readonly health: number;
+  readonly metrics: number;
+  readonly csi: number;
+}
+
+export const GUIDE_INTERVALS: Intervals = { sensor: 30, heartbeat: 60, status: 120, health: 300, metrics: 60, csi: 5 };
+
+const ARCH_HEAP: Readonly<Record<Esp32c3Arch, number>> = { sync: 32 * 1024, async: 64 * 1024, full: 72 * 1024 };
+
+interface Schedule {
+  next: number;
+  readonly every: number;
+  readonly emit: (now: number) => Publication[];
+}
+
+export class VirtualDevice {
+  readonly id: string;
+  readonly kind: DeviceKind;
+  readonly arch: Esp32c3Arch;
+  readonly profile: DeviceProfile;
+  readonly prefix: string;
+  firmware: string;
+  readonly faults = new Set<Fault>();
+  /** MQTT session number: rises at every (re)connect; carried by birth and last will. */
+  session = 0;
+  restarts = 0;
+  errors = 0;
+  readings = 0;
+  private bootedAt = 0;
+  private temperature: number;
+  private humidity: number;
+  private pressure: number;
+  private heap: number;
+  private rssi: number;
+  private sensorUs: number;
+  private readonly rnd: Random;
+  private schedules: Schedule[] = [];
+  private readingsSinceBoot = 0;
+
+  constructor(spec: DeviceSpec, private readonly intervals: Intervals = GUIDE_INTERVALS) {
+    this.id = spec.id;
+    this.kind = spec.kind;
+    this.arch = spec.arch ?? 'full';
+    this.profile = spec.profile ?? 'standard';
+    this.prefix = spec.prefix ?? 'esp32';
+    this.firmware = spec.firmware ?? '1.2.0';
+    this.rnd = new Random(spec.seed);
+    this.temperature = this.rnd.between(19, 25);
+    this.humidity = this.rnd.between(35, 60);
+    this.pressure = this.rnd.between(1005, 1020);
+    this.heap = this.baseHeap();
+    this.rssi = this.rnd.between(-68, -45);
+    this.sensorUs = this.rnd.between(380, 460);
+  }
+
+  private baseHeap(): number {
+    if (this.kind === 'audio-device') return 230_000;
+    if (this.kind === 'csi-sensor') return 180_000;
+    if (this.kind === 'env-monitor') return 28_000;
+    return ARCH_HEAP[this.arch] * 0.7;
+  }
+
+  /** Topic and payload of the retained birth; the fleet registers `lastWill()` with the broker first. */
+  birth(now: number): Publication {
+    return this.presence('online', now);
+  }
+
+  lastWill(): Publication {
+    return { topic: this.presenceTopic(), payload: JSON.stringify({ state: 'offline', session: this.session, reason: 'last-will' }), qos: 1, retain: true };
+  }
+
+  /** Starts (or restarts) the firmware: a new session, uptime from zero, schedules from now. */
+  boot(now: number): void {
+    this.session++;
+    this.bootedAt = now;
+    this.readingsSinceBoot = 0;
+    const s = (sec: number): number => sec * 1000;
+    const offset = (every: number): number => now + Math.floor(this.rnd.next() * every);
+    const plan: Array<[number, (t: number) => Publication[]]> = [];
+    switch (this.kind) {
+      case 'env-sensor':
+        plan.push([s(this.intervals.sensor), (t) => this.sensor(t)], [s(this.intervals.heartbeat), (t) => this.heartbeat(t)], [s(this.intervals.status), (t) => this.status(t)]);
+        break;
+      case 'env-monitor':
+        plan.push([s(this.intervals.health), (t) => this.health(t)], [s(this.intervals.metrics), (t) => this.metrics(t)]);
+        break;
+      case 'csi-sensor':
+        plan.push([s(this.intervals.csi), (t) => this.csiData(t)], [s(this.intervals.heartbeat), (t) => this.csiHeartbeat(t)], [s(this.intervals.status), (t) => this.csiStats(t)]);
+        break;
+      case 'audio-device':
+        plan.push([s(this.intervals.sensor), (t) => this.audioHealth(t)]);
+        break;
+      case 'steel-device':
+        plan.push([s(this.intervals.health), (t) => this.health(t)]);
+        break;
+    }
+    this.schedules = plan.map(([every, emit]) => ({ every, emit, next: offset(every) }));
+  }
+
+  /** First moment any schedule is due. */
+  nextDue(): number {
+    let min = Infinity;
+    for (const s of this.schedules) if (s.next < min) min = s.next;
+    return min;
+  }
+
+  /** Everything due up to `now`, in time order per schedule. */
+  due(now: number): Publication[] {
+    if (this.faults.has('offline')) {
+      for (const s of this.schedules) while (s.next <= now) s.next += s.every;
+      return [];
+    }
+    const out: Publication[] = [];
+    for (const s of this.schedules) {
+      while (s.next <= now) {
+        out.push(...s.emit(s.next));
+        s.next += s.every;
+      }
+    }
+    return out;
+  }
+
+  /** Status lines a serial console would print right after boot and on a performance report. */
+  consoleLines(now: number): string[] {
+    if (this.kind === 'audio-device') return [audioHealthLine(Math.round(this.heap), Math.round(this.rssi), this.rnd.int(0, 20), this.healthy())];
+    const lines = this.readings === 0 ? bootLines(`10.10.10.${this.rnd.int(20, 250)}`, '127.0.0.1:1883') : [];
+    lines.push(...perfLines(Math.max(1, Math.floor(this.readings / 4)), this.uptime(now), this.healthy() ? 'Normal' : 'Degraded', Math.round(this.heap / 1024), Math.round(this.sensorUs)));
+    return lines;
+  }
+
+  private uptime(now: number): number {
+    return Math.max(0, Math.floor((now - this.bootedAt) / 1000));
+  }
+
+  private healthy(): boolean {
+    return !this.faults.has('low-heap') && !this.faults.has('rssi-drop');
+  }
+
+  private drift(): void {
+    this.temperature = this.rnd.walk(this.temperature, 0.15, 15, 30);
+    this.humidity = this.rnd.walk(this.humidity, 0.6, 25, 75);
+    this.pressure = this.rnd.walk(this.pressure, 0.3, 990, 1030);
+    const heapTarget = this.faults.has('low-heap') ? (this.kind === 'audio-device' ? 30_000 : 3_500) : this.baseHeap();
+    this.heap = this.faults.has('low-heap') ? heapTarget + this.rnd.between(-300, 300) : this.rnd.walk(this.heap, 400, heapTarget * 0.9, heapTarget * 1.05);
+    this.rssi = this.faults.has('rssi-drop') ? this.rnd.between(-88, -82) : this.rnd.walk(this.rssi, 1.5, -72, -40);
+    this.sensorUs = this.rnd.walk(this.sensorUs, 10, 350, 480);
+  }
+
+  private json(topic: string, body: unknown, qos: 0 | 1 = 0): Publication {
+    return { topic, payload: this.faults.has('malformed') ? `{"broken": ${this.rnd.int(0, 9)}` : JSON.stringify(body), qos, retain: false };
+  }
+
+  private rebootIfLooping(now: number): boolean {
+    if (this.faults.has('reboot-loop') && this.readingsSinceBoot >= 2) {
+      this.restarts++;
+      this.boot(now);
+      return true;
+    }
+    return false;
+  }
+
+  private presenceTopic(): string {
+    const family: Partial<Record<DeviceKind, string>> = { 'env-sensor': 'esp32c3.presence', 'env-monitor': 'esp32.presence', 'csi-sensor': 'csi.presence', 'audio-device': 'audio.presence', 'steel-device': 'esp32.presence' };
+    return topicFor(family[this.kind] ?? 'esp32.presence', { device: this.id, arch: this.arch });
+  }
+
+  private presence(state: 'online' | 'offline', now: number): Publication {
+    return {
+      topic: this.presenceTopic(),
+      payload: JSON.stringify({ state, session: this.session, kind: this.kind, firmware_version: this.firmware, timestamp: Math.floor(now / 1000) }),
+      qos: 1,
+      retain: true,
+    };
+  }
+
+  private sensor(now: number): Publication[] {
+    if (this.rebootIfLooping(now)) return [this.birth(now), ...this.status(now)];
+    if (!this.faults.has('stuck-sensor')) this.drift();
+    this.readings++;
+    this.readingsSinceBoot++;
+    const outOfRange = this.faults.has('out-of-range');
+    const t = round(outOfRange ? 97.5 : this.temperature, 2);
+    const h = round(outOfRange ? 104 : this.humidity, 2);
+    const p = round(this.pressure, 2);
+    if (this.profile === 'ti0162') {
+      const app = { sync: 'main-nodeps', async: 'main-min', full: 'main-app' }[this.arch];
+      return [this.json(topicFor('ti0162.sensor', { prefix: this.prefix }), { temperature: t, pressure: p, humidity: h, reading: this.readings, app })];
+    }
+    return [this.json(topicFor('esp32c3.sensor', { arch: this.arch, device: this.id }), {
+      temperature: t, humidity: h, pressure: p, timestamp: Math.floor(now / 1000), device_id: this.id, reading_count: this.readings,
+    })];
+  }
+
+  private heartbeat(now: number): Publication[] {
+    if (this.profile === 'ti0162') return [{ topic: topicFor('ti0162.heartbeat', { prefix: this.prefix }), payload: 'ping', qos: 0, retain: false }];
+    return [this.json(topicFor('esp32c3.heartbeat', { arch: this.arch, device: this.id }), {
+      device_id: this.id, uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), sequence: this.readings, timestamp: Math.floor(now / 1000),
+    })];
+  }
+
+  private status(now: number): Publication[] {
+    if (this.profile === 'ti0162') {
+      const app = { sync: 'main-nodeps', async: 'main-min', full: 'main-app' }[this.arch];
+      return [this.json(topicFor('ti0162.status', { prefix: this.prefix }), { status: 'online', uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), app })];
+    }
+    return [this.json(topicFor('esp32c3.status', { arch: this.arch, device: this.id }), {
+      device_id: this.id, status: this.healthy() ? 'online' : 'degraded', firmware_version: this.firmware, architecture: this.arch,
+      uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), reading_interval: this.intervals.sensor, timestamp: Math.floor(now / 1000),
+    })];
+  }
+
+  private health(now: number): Publication[] {
+    if (this.rebootIfLooping(now)) return [this.birth(now)];
+    this.drift();
+    this.readings++;
+    this.readingsSinceBoot++;
+    const out = [this.json(topicFor('esp32.health', { device: this.id }), {
+      uptime: this.uptime(now), free_memory: Math.round(this.heap), wifi_rssi: Math.round(this.rssi),
+      temperature: round(this.temperature + 18, 1),
+      last_sensor_reading: Math.floor((this.faults.has('stuck-sensor') ? this.bootedAt : now) / 1000),
+    })];
+    if (this.heap < 5000) {
+      out.push(this.json(topicFor('esp32.alerts', { device: this.id }), { level: 'Warning', message: 'Low memory warning', device_id: this.id, timestamp: Math.floor(now / 1000) }, 1));
+    }
+    return out;
+  }
+
+  private metrics(now: number): Publication[] {
+    this.drift();
+    if (this.rnd.next() < 0.05) this.errors++;
+    return [this.json(topicFor('esp32.metrics', { device: this.id }), {
+      device_id: this.id, timestamp: Math.floor(now / 1000),
+      metrics: {
+        cpu_usage_percent: round(this.rnd.between(12, 35), 1), memory_usage_bytes: Math.max(0, Math.round(this.baseHeap() * 1.4 - this.heap)),
+        network_latency_ms: this.rnd.int(20, 80), sensor_read_time_ms: this.rnd.int(90, 140), mqtt_publish_time_ms: this.rnd.int(120, 240),
+        wifi_signal_strength_dbm: Math.round(this.rssi), uptime_seconds: this.uptime(now), restart_count: this.restarts, error_count: this.errors,
+      },
+    })];
+  }
+
+  private csiData(now: number): Publication[] {
+    this.drift();
+    this.readings++;
+    const csi = Array.from({ length: 16 }, () => this.rnd.int(-40, 40));
+    return [this.json(topicFor('csi.data', { device: this.id }), { timestamp: now - this.bootedAt, rssi: Math.round(this.rssi), channel: 6, rate: 11, csi_data: csi })];
+  }
+
+  private csiHeartbeat(now: number): Publication[] {
+    return [this.json(topicFor('csi.heartbeat', { device: this.id }), { uptime: this.uptime(now), memoryFree: Math.round(this.heap), rssi: Math.round(this.rssi) })];
+  }
+
+  private csiStats(now: number): Publication[] {
+    return [this.json(topicFor('csi.stats', { device: this.id }), { packets: this.readings, packets_dropped: 0, enabled: true, uptime: this.uptime(now) })];
+  }
+
+  private audioHealth(now: number): Publication[] {
+    if (this.rebootIfLooping(now)) return [this.birth(now)];
+    this.drift();
+    this.readings++;
+    this.readingsSinceBoot++;
+    return [this.json(topicFor('audio.health', { device: this.id }), {
+      heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), sessions: this.rnd.int(0, 20), healthy: this.healthy(), timestamp: Math.floor(now / 1000),
+    })];
+  }
+}

@@ -1,0 +1,47 @@
+/** Turns whatever `mqtt in` or a serial port hands us into text or an object, within a byte limit. */
+import { isUtf8 } from 'node:buffer';
+
+export type RawPayload =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: true; readonly object: Record<string, unknown> }
+  | { readonly ok: false; readonly code: 'payload-size' | 'encoding'; readonly reason: string };
+
+export function readRaw(payload: unknown, maxBytes: number): RawPayload {
+  if (typeof payload === 'string') {
+    // A char is at least one UTF-8 byte and at most three (UTF-16 units), so most strings skip the byte count.
+    if (payload.length > maxBytes || (payload.length * 3 > maxBytes && Buffer.byteLength(payload) > maxBytes)) {
+      return { ok: false, code: 'payload-size', reason: `payload is larger than ${maxBytes} bytes` };
+    }
+    return { ok: true, text: payload };
+  }
+  if (Buffer.isBuffer(payload) || payload instanceof Uint8Array) {
+    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (buf.byteLength > maxBytes) {
+      return { ok: false, code: 'payload-size', reason: `payload is ${buf.byteLength} bytes, over the ${maxBytes}-byte limit` };
+    }
+    if (!isUtf8(buf)) return { ok: false, code: 'encoding', reason: 'payload is not valid UTF-8' };
+    return { ok: true, text: buf.toString('utf8') };
+  }
+  if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
+    return { ok: true, object: payload as Record<string, unknown> };
+  }
+  const what = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload;
+  return { ok: false, code: 'encoding', reason: `payload must be a Buffer, a string or an object, got ${what}` };
+}
+
+export type JsonObject =
+  | { readonly ok: true; readonly value: Record<string, unknown> }
+  | { readonly ok: false; readonly reason: string };
+
+export function parseJsonObject(text: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `payload is not valid JSON: ${(err as Error).message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: `payload must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}

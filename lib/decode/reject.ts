@@ -1,0 +1,39 @@
+/** Why a message was not decoded. `path` points at the failing field (a JSON pointer) or names `topic`. */
+export type RejectCode =
+  | 'topic'               // not a usable topic string (type, length, wildcard, control character)
+  | 'unknown-topic'       // a well-formed topic that no enabled profile of the contract knows
+  | 'device-id'           // the device id (from topic, payload or msg) breaks the id rules
+  | 'identity-mismatch'   // the payload names another device than the topic
+  | 'payload-size'        // over the configured byte limit
+  | 'encoding'            // not valid UTF-8, or a payload type we cannot read
+  | 'json'                // not JSON, or JSON that is not an object
+  | 'schema'              // JSON that breaks the contract's schema
+  | 'unsupported-version' // a contract version this build does not know
+  | 'filtered'            // a device kind this node is configured not to accept
+  | 'console';            // a serial console line that could not be read
+
+export interface Reject {
+  readonly code: RejectCode;
+  readonly topic: string;
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** Thrown through done(err) so Catch nodes see a reject; carries the structured reason. */
+export class RejectError extends Error {
+  readonly reject: Reject;
+  /** An own property: Node-RED copies `code` into the Catch node's msg.error. */
+  readonly code: RejectCode;
+  constructor(reject: Reject) {
+    super(describeReject(reject));
+    this.name = 'RejectError';
+    this.reject = reject;
+    this.code = reject.code;
+  }
+}
+
+export function describeReject(r: Reject): string {
+  const where = r.path ? ` at ${r.path}` : '';
+  const topic = r.topic ? ` (topic ${JSON.stringify(r.topic.slice(0, 120))})` : '';
+  return `${r.code}${where}: ${r.reason}${topic}`;
+}

@@ -1,0 +1,156 @@
+/**
+ * The fleet's device table: one record per device, held in memory, with a dirty set so the
+ * persistence layer writes only what changed.
+ */
+import type { DeviceKind, Esp32c3Arch, MessageKind } from '../../firmware/contract/topics';
+
+export interface DeviceRecord {
+  id: string;
+  kind: DeviceKind | null;
+  arch: Esp32c3Arch | null;
+  firmware: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  online: boolean;
+  /** Highest presence session seen; an offline from a lower session is a stale last will. */
+  session: number | null;
+  /** Last reading of each message kind (sensor, heartbeat, status, health, ...). */
+  last: Partial<Record<MessageKind, Record<string, unknown>>>;
+  /** Free-form labels (site, location) set by flows; carried into alerts. */
+  labels: Record<string, string>;
+}
+
+export interface Sighting {
+  readonly id: string;
+  readonly kind: DeviceKind | null;
+  readonly arch: Esp32c3Arch | null;
+  readonly firmware: string | null;
+  readonly messageKind: MessageKind;
+  readonly payload: Record<string, unknown>;
+  readonly at: number;
+}
+
+/** Presence is not last-seen: a command we send to a device says nothing about it being up. */
+const DOWNLINK_KINDS: ReadonlySet<MessageKind> = new Set(['ota-command', 'config-update', 'command', 'emergency', 'steel-load']);
+
+export type PresenceChange = 'online' | 'offline' | null;
+
+export class DeviceTable {
+  private readonly devices = new Map<string, DeviceRecord>();
+  private readonly dirty = new Set<string>();
+
+  get size(): number {
+    return this.devices.size;
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.devices.get(id);
+  }
+
+  list(): DeviceRecord[] {
+    return [...this.devices.values()];
+  }
+
+  ids(): IterableIterator<string> {
+    return this.devices.keys();
+  }
+
+  /** Records a decoded message; returns the presence change it caused, if any. */
+  seen(s: Sighting): PresenceChange {
+    if (DOWNLINK_KINDS.has(s.messageKind)) return null;
+    let rec = this.devices.get(s.id);
+    const wasOnline = rec?.online ?? false;
+    if (!rec) {
+      rec = { id: s.id, kind: s.kind, arch: s.arch, firmware: s.firmware, firstSeen: s.at, lastSeen: s.at, online: false, session: null, last: {}, labels: {} };
+      this.devices.set(s.id, rec);
+    }
+    if (s.kind) rec.kind = s.kind;
+    if (s.arch) rec.arch = s.arch;
+    if (s.firmware) rec.firmware = s.firmware;
+    if (s.at > rec.lastSeen) rec.lastSeen = s.at;
+    rec.last[s.messageKind] = s.payload;
+    this.dirty.add(s.id);
+
+    if (s.messageKind === 'presence') return this.applyPresence(rec, s.payload, wasOnline);
+    rec.online = true;
+    return wasOnline ? null : 'online';
+  }
+
+  private applyPresence(rec: DeviceRecord, p: Record<string, unknown>, wasOnline: boolean): PresenceChange {
+    const session = typeof p.session === 'number' ? p.session : null;
+    const state = p.state;
+    if (state === 'online') {
+      if (session !== null && rec.session !== null && session < rec.session) return null; // a retained birth from an older session
+      rec.session = session ?? rec.session;
+      rec.online = true;
+      return wasOnline ? null : 'online';
+    }
+    if (state === 'offline') {
+      if (session !== null && rec.session !== null && session < rec.session) return null; // a late last will
+      rec.session = session ?? rec.session;
+      rec.online = false;
+      return wasOnline ? 'offline' : null;
+    }
+    return null;
+  }
+
+  /** Marks a device offline because it fell silent (health's offline sweep). */
+  markOffline(id: string): boolean {
+    const rec = this.devices.get(id);
+    if (!rec || !rec.online) return false;
+    rec.online = false;
+    this.dirty.add(id);
+    return true;
+  }
+
+  setLabels(id: string, labels: Record<string, string>): boolean {
+    const rec = this.devices.get(id);
+    if (!rec) return false;
+    rec.labels = { ...rec.labels, ...labels };
+    this.dirty.add(id);
+    return true;
+  }
+
+  remove(id: string): boolean {
+    const had = this.devices.delete(id);
+    if (had) this.dirty.add(id);
+    return had;
+  }
+
+  /** Loads a persisted record unless a newer one arrived while loading. */
+  restore(rec: DeviceRecord): void {
+    const current = this.devices.get(rec.id);
+    if (current && current.lastSeen >= rec.lastSeen) {
+      current.firstSeen = Math.min(current.firstSeen, rec.firstSeen);
+      current.labels = { ...rec.labels, ...current.labels };
+      return;
+    }
+    this.devices.set(rec.id, { ...rec, last: { ...(current?.last ?? {}), ...rec.last } });
+  }
+
+  /** The ids changed since the last call, each with its record (undefined when removed). */
+  takeDirty(): Array<[string, DeviceRecord | undefined]> {
+    const out: Array<[string, DeviceRecord | undefined]> = [];
+    for (const id of this.dirty) out.push([id, this.devices.get(id)]);
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Puts ids back in the dirty set after a failed write, so the next flush retries them. */
+  markDirty(ids: readonly string[]): void {
+    for (const id of ids) this.dirty.add(id);
+  }
+
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+}
+
+/** A loaded record is checked field by field: a store may hold data from another version or hand. */
+export function isDeviceRecord(x: unknown): x is DeviceRecord {
+  if (x === null || typeof x !== 'object') return false;
+  const r = x as Record<string, unknown>;
+  return typeof r.id === 'string' && typeof r.firstSeen === 'number' && typeof r.lastSeen === 'number'
+    && typeof r.online === 'boolean' && typeof r.last === 'object' && r.last !== null
+    && typeof r.labels === 'object' && r.labels !== null;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Brings what the tests need on a fresh Debian machine: Mosquitto (a second, real broker), socat
+# (pseudo-terminal pairs for serial tests) and Chromium (editor tests). Installs them with apt-get
+# when it can; otherwise names what to install and fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "pretest: installing ${need[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "pretest: the tests need these Debian packages: ${need[*]}" >&2
+    echo "pretest: install them (sudo apt-get install ${need[*]}) and run npm test again" >&2
+    exit 1
+  fi
+fi
+
+# Tests run from dist/: build so they test the working tree, not an old build.
+npm run --silent build

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// `npm start`: an embedded MQTT broker (aedes) on 127.0.0.1:1883, a simulated fleet publishing into it,
+// and Node-RED on 127.0.0.1:1880 with this package and the quick-start flow.
+'use strict';
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { spawn, execFileSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const settings = require(path.join(root, 'settings.js'));
+const pkg = require(path.join(root, 'package.json'));
+const mqttHost = process.env.FLEET_MQTT_HOST || '127.0.0.1';
+const mqttPort = Number(process.env.FLEET_MQTT_PORT || 1883);
+const devices = Number(process.env.FLEET_DEVICES || 50);
+const speed = Number(process.env.FLEET_SIM_SPEED || 5);
+const fresh = process.argv.includes('--fresh');
+
+function prepareUserDir() {
+  const userDir = settings.userDir;
+  fs.mkdirSync(userDir, { recursive: true });
+  // Node-RED loads packages from <userDir>/node_modules; a link keeps it on the working tree.
+  const link = path.join(userDir, 'node_modules', ...pkg.name.split('/'));
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  try {
+    if (fs.realpathSync(link) !== root) fs.rmSync(link, { recursive: true, force: true });
+  } catch { /* no link yet */ }
+  if (!fs.existsSync(link)) fs.symlinkSync(root, link, 'dir');
+  const flowFile = path.join(userDir, settings.flowFile);
+  if (fresh || !fs.existsSync(flowFile)) {
+    fs.copyFileSync(path.join(root, 'flows', 'quick-start.json'), flowFile);
+    console.log(`[start] deployed flows/quick-start.json to ${flowFile}`);
+  } else {
+    console.log(`[start] keeping your flows in ${flowFile} (npm start -- --fresh puts the quick-start flow back)`);
+  }
+}
+
+async function startBroker() {
+  const { Aedes } = require('aedes');
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(mqttPort, mqttHost, resolve);
+  });
+  console.log(`[start] MQTT broker (aedes) on mqtt://${mqttHost}:${mqttPort}`);
+  return { broker, server };
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  prepareUserDir();
+  const { broker, server } = await startBroker();
+  const { VirtualFleet } = require(path.join(root, 'dist', 'firmware', 'simulator', 'fleet.js'));
+  const fleet = new VirtualFleet({ brokerUrl: `mqtt://${mqttHost}:${mqttPort}`, devices, speed, controlTopic: true, seed: 1 });
+  await fleet.start();
+  console.log(`[start] virtual fleet: ${devices} devices at ${speed}x the guides' rates`);
+
+  const redJs = require.resolve('node-red/red.js', { paths: [root] });
+  const red = spawn(process.execPath, [redJs, '--settings', path.join(root, 'settings.js')], { cwd: root, stdio: 'inherit' });
+  console.log(`[start] Node-RED on http://${settings.uiHost}:${settings.uiPort}/`);
+
+  let stopping = false;
+  const stop = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    red.kill('SIGINT');
+    await fleet.stop();
+    await new Promise((r) => broker.close(r));
+    server.close();
+    process.exit(code);
+  };
+  red.on('exit', (code) => { void stop(code ?? 0); });
+  process.on('SIGINT', () => { void stop(0); });
+  process.on('SIGTERM', () => { void stop(0); });
+}
+
+main().catch((err) => {
+  console.error(`[start] ${err.message}`);
+  process.exit(1);
+});

@@ -132,6 +132,27 @@ function firstError(errors: ErrorObject[] | null | undefined): SchemaError {
   return { path: e.instancePath, reason: e.message ?? e.keyword };
 }
 
+/**
+ * JSON Schema's `number` admits Infinity (and JSON.parse turns 1e400 into it); a function node can
+ * hand us NaN. Neither is a reading, so the decoder looks for them before the schema does.
+ */
+export function nonFinitePath(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (value === null || typeof value !== 'object' || depth > 8) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = nonFinitePath(value[i], `${path}/${i}`, depth + 1);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    const p = nonFinitePath((value as Record<string, unknown>)[key], `${path}/${key}`, depth + 1);
+    if (p !== null) return p;
+  }
+  return null;
+}
+
 /** Compiles validators lazily, once per (version, policy, schema), and keeps them. */
 export class SchemaBook {
   private readonly compiled = new Map<string, ValidateFunction>();
@@ -157,6 +178,10 @@ export class SchemaBook {
       this.compiled.set(key, fn);
     }
     const f = fn;
-    return (data) => (f(data) ? null : firstError(f.errors));
+    return (data) => {
+      const nonFinite = nonFinitePath(data);
+      if (nonFinite !== null) return { path: nonFinite, reason: 'must be a finite number (NaN and Infinity are not readings)' };
+      return f(data) ? null : firstError(f.errors);
+    };
   }
 }

@@ -159,6 +159,7 @@ export class VirtualDevice {
     const out: Publication[] = [];
     for (const s of this.schedules) {
       while (s.next <= now) {
+        this.driftSystem();
         out.push(...s.emit(s.next));
         s.next += s.every;
       }
@@ -182,10 +183,15 @@ export class VirtualDevice {
     return !this.faults.has('low-heap') && !this.faults.has('rssi-drop');
   }
 
+  /** Environment values move only when the sensor is read (a stuck sensor skips this). */
   private drift(): void {
     this.temperature = this.rnd.walk(this.temperature, 0.15, 15, 30);
     this.humidity = this.rnd.walk(this.humidity, 0.6, 25, 75);
     this.pressure = this.rnd.walk(this.pressure, 0.3, 990, 1030);
+  }
+
+  /** Heap, signal and timing move with every message, so a fault shows in the next one. */
+  private driftSystem(): void {
     const heapTarget = this.faults.has('low-heap') ? (this.kind === 'audio-device' ? 30_000 : 3_500) : this.baseHeap();
     this.heap = this.faults.has('low-heap') ? heapTarget + this.rnd.between(-300, 300) : this.rnd.walk(this.heap, 400, heapTarget * 0.9, heapTarget * 1.05);
     this.rssi = this.faults.has('rssi-drop') ? this.rnd.between(-88, -82) : this.rnd.walk(this.rssi, 1.5, -72, -40);
@@ -272,7 +278,6 @@ export class VirtualDevice {
   }
 
   private metrics(now: number): Publication[] {
-    this.drift();
     if (this.rnd.next() < 0.05) this.errors++;
     return [this.json(topicFor('esp32.metrics', { device: this.id }), {
       device_id: this.id, timestamp: Math.floor(now / 1000),
@@ -285,7 +290,6 @@ export class VirtualDevice {
   }
 
   private csiData(now: number): Publication[] {
-    this.drift();
     this.readings++;
     const csi = Array.from({ length: 16 }, () => this.rnd.int(-40, 40));
     return [this.json(topicFor('csi.data', { device: this.id }), { timestamp: now - this.bootedAt, rssi: Math.round(this.rssi), channel: 6, rate: 11, csi_data: csi })];
@@ -301,7 +305,6 @@ export class VirtualDevice {
 
   private audioHealth(now: number): Publication[] {
     if (this.rebootIfLooping(now)) return [this.birth(now)];
-    this.drift();
     this.readings++;
     this.readingsSinceBoot++;
     return [this.json(topicFor('audio.health', { device: this.id }), {

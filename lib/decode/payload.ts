@@ -45,3 +45,4 @@ export function parseJsonObject(text: string): JsonObject {
   }
   return { ok: true, value: value as Record<string, unknown> };
 }
+

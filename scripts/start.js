@@ -9,7 +9,7 @@ const { spawn, execFileSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const settings = require(path.join(root, 'settings.js'));
-const pkg = require(path.join(root, 'package.json'));
+const { linkPackage } = require('./user-dir.js');
 const mqttHost = process.env.FLEET_MQTT_HOST || '127.0.0.1';
 const mqttPort = Number(process.env.FLEET_MQTT_PORT || 1883);
 const devices = Number(process.env.FLEET_DEVICES || 50);
@@ -19,13 +19,7 @@ const fresh = process.argv.includes('--fresh');
 function prepareUserDir() {
   const userDir = settings.userDir;
   fs.mkdirSync(userDir, { recursive: true });
-  // Node-RED loads packages from <userDir>/node_modules; a link keeps it on the working tree.
-  const link = path.join(userDir, 'node_modules', ...pkg.name.split('/'));
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  try {
-    if (fs.realpathSync(link) !== root) fs.rmSync(link, { recursive: true, force: true });
-  } catch { /* no link yet */ }
-  if (!fs.existsSync(link)) fs.symlinkSync(root, link, 'dir');
+  linkPackage(userDir);
   const flowFile = path.join(userDir, settings.flowFile);
   if (fresh || !fs.existsSync(flowFile)) {
     fs.copyFileSync(path.join(root, 'flows', 'quick-start.json'), flowFile);

@@ -62,6 +62,8 @@ export interface Decoded {
   readonly receivedAt: number;
   /** `broadcast` for steel-programs/broadcast/load. */
   readonly target: string | null;
+  /** A retained message the broker replayed: what the device last said, not a sign of life now. */
+  readonly retained: boolean;
 }
 
 export interface DecodeInput {
@@ -70,6 +72,8 @@ export interface DecodeInput {
   /** Device id supplied by the flow (msg.deviceId), used when the topic and payload name none. */
   readonly deviceId?: unknown;
   readonly receivedAt: number;
+  /** msg.retain from `mqtt in`. */
+  readonly retained?: boolean;
 }
 
 export type DecodeResult = { readonly ok: true; readonly value: Decoded } | { readonly ok: false; readonly reject: Reject };
@@ -165,6 +169,7 @@ export class Decoder {
         contractVersion: version,
         receivedAt: input.receivedAt,
         target: isBroadcast ? BROADCAST_TARGET : null,
+        retained: input.retained === true,
       },
     };
   }
@@ -249,6 +254,7 @@ export class Decoder {
         contractVersion: CONTRACT_VERSION,
         receivedAt: input.receivedAt,
         target: null,
+        retained: false,
       },
     };
   }

@@ -28,6 +28,8 @@ export interface Sighting {
   readonly messageKind: MessageKind;
   readonly payload: Record<string, unknown>;
   readonly at: number;
+  /** Replayed by the broker: updates what we know, but is no sign of life. */
+  readonly retained?: boolean;
 }
 
 /** Presence is not last-seen: a command we send to a device says nothing about it being up. */
@@ -60,18 +62,22 @@ export class DeviceTable {
     if (DOWNLINK_KINDS.has(s.messageKind)) return null;
     let rec = this.devices.get(s.id);
     const wasOnline = rec?.online ?? false;
+    // A replayed message was sent before now: its own device time, when it has one, is the better guess.
+    const deviceTime = s.payload.time_source === 'device' && typeof s.payload.timestamp === 'number' ? s.payload.timestamp : null;
+    const at = s.retained ? Math.min(deviceTime ?? s.at, s.at) : s.at;
     if (!rec) {
-      rec = { id: s.id, kind: s.kind, arch: s.arch, firmware: s.firmware, firstSeen: s.at, lastSeen: s.at, online: false, session: null, last: {}, labels: {} };
+      rec = { id: s.id, kind: s.kind, arch: s.arch, firmware: s.firmware, firstSeen: at, lastSeen: at, online: false, session: null, last: {}, labels: {} };
       this.devices.set(s.id, rec);
     }
     if (s.kind) rec.kind = s.kind;
     if (s.arch) rec.arch = s.arch;
     if (s.firmware) rec.firmware = s.firmware;
-    if (s.at > rec.lastSeen) rec.lastSeen = s.at;
+    if (!s.retained && at > rec.lastSeen) rec.lastSeen = at;
     rec.last[s.messageKind] = s.payload;
     this.dirty.add(s.id);
 
     if (s.messageKind === 'presence') return this.applyPresence(rec, s.payload, wasOnline);
+    if (s.retained) return null;
     rec.online = true;
     return wasOnline ? null : 'online';
   }

@@ -45,7 +45,7 @@ export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; err
     if (d.device.id === null) return null;
     const change = this.table.seen({
       id: d.device.id, kind: d.device.kind, arch: d.device.arch, firmware: d.device.firmware,
-      messageKind: d.kind, payload: d.payload, at: d.receivedAt,
+      messageKind: d.kind, payload: d.payload, at: d.receivedAt, retained: d.retained,
     });
     this.persistence?.schedule();
     if (change) this.emit('presence', { id: d.device.id, state: change, at: d.receivedAt, cause: d.kind === 'presence' ? 'presence' : 'message' });

@@ -13,7 +13,7 @@ interface FleetDecodeDef extends NodeDef, SavedDecodeConfig {
   registry: string;
 }
 
-type InMessage = NodeMessageInFlow & { deviceId?: unknown };
+type InMessage = NodeMessageInFlow & { deviceId?: unknown; retain?: unknown };
 type Send = (msg: Array<NodeMessageInFlow | null>) => void;
 
 export = function register(RED: NodeAPI): void {
@@ -39,7 +39,7 @@ export = function register(RED: NodeAPI): void {
     status.now({ fill: 'grey', shape: 'ring', text: RED._('fleet-decode.status.waiting') });
 
     this.on('input', (msg: InMessage, send: Send, done: (err?: Error) => void) => {
-      const result = decoder.decode({ topic: msg.topic, payload: msg.payload, deviceId: msg.deviceId, receivedAt: Date.now() });
+      const result = decoder.decode({ topic: msg.topic, payload: msg.payload, deviceId: msg.deviceId, receivedAt: Date.now(), retained: msg.retain === true });
       const out = msg as InMessage & Record<string, unknown>;
       if (result.ok) {
         const d = result.value;

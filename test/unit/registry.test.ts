@@ -129,3 +129,34 @@ describe('registry: persistence', () => {
     await reg.close();
   });
 });
+
+describe('registry: retained messages replayed by the broker', () => {
+  const replay = (topic: string, payload: unknown, at: number) => {
+    const r = decoder.decode({ topic, payload, receivedAt: at, retained: true });
+    if (!r.ok) throw new Error(JSON.stringify(r.reject));
+    return r.value;
+  };
+
+  it('a replayed birth sets presence but not last seen', () => {
+    const reg = new FleetRegistry(null, { flushMs: 10 });
+    reg.record(decoded('esp32/dev-1/health', { uptime: 1, free_memory: 9000, wifi_rssi: -50 }, 1000));
+    reg.record(replay('esp32/dev-1/presence', { state: 'online', session: 3 }, 50_000));
+    assert.equal(reg.get('dev-1')!.lastSeen, 1000);
+    assert.equal(reg.get('dev-1')!.session, 3);
+  });
+
+  it('a replayed reading of an offline device does not bring it online', () => {
+    const reg = new FleetRegistry(null, { flushMs: 10 });
+    reg.record(decoded('esp32/dev-1/presence', { state: 'offline', session: 2 }, 1000));
+    reg.record(replay('esp32c3/full/dev-1/status', { status: 'online', timestamp: 900 }, 60_000));
+    assert.equal(reg.get('dev-1')!.online, false);
+    assert.equal(reg.get('dev-1')!.lastSeen, 1000);
+  });
+
+  it('a device first met through a replayed message is dated by its own clock', () => {
+    const reg = new FleetRegistry(null, { flushMs: 10 });
+    reg.record(replay('esp32c3/full/dev-2/status', { status: 'online', timestamp: 1_000 }, 5_000_000));
+    assert.equal(reg.get('dev-2')!.lastSeen, 1_000_000);
+    assert.equal(reg.get('dev-2')!.online, false);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * End to end: the virtual fleet publishes through a real broker (aedes, then Mosquitto) into a real
+ * Node-RED running fleet-decode with a registry; a test client reads what the flow sends back.
+ */
+import assert from 'node:assert/strict';
+
+import mqtt, { type MqttClient } from 'mqtt';
+
+import { VirtualFleet } from '../../firmware/simulator/fleet';
+import { startAedes, startMosquitto, type Broker } from '../support/brokers';
+import { e2eFlow } from '../support/flows';
+import { NodeRedProcess } from '../support/node-red';
+import { waitFor } from '../support/ports';
+
+interface Decoded { kind: string; device: string | null; online?: boolean; source: string; reading: Record<string, unknown> }
+interface Reject { code: string; topic: string; path: string; reason: string }
+interface DeviceList { count: number; devices: Array<{ id: string; online: boolean; kind: string }> }
+
+const DEVICES = 12;
+
+for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]] as const) {
+  describe(`end to end over ${name}: virtual fleet → broker → Node-RED → fleet-decode`, function () {
+    this.timeout(90_000);
+    let broker: Broker;
+    let red: NodeRedProcess;
+    let fleet: VirtualFleet;
+    let observer: MqttClient;
+    const decoded: Decoded[] = [];
+    const rejects: Reject[] = [];
+
+    before(async () => {
+      broker = await start();
+      red = new NodeRedProcess();
+      red.writeFlows(e2eFlow(broker.port));
+      await red.start();
+      observer = await mqtt.connectAsync(broker.url, { clientId: `e2e-observer-${name}` });
+      observer.on('message', (topic, payload) => {
+        const body = JSON.parse(payload.toString()) as Decoded & Reject;
+        if (topic === 'e2e/decoded') decoded.push(body);
+        else rejects.push(body);
+      });
+      await observer.subscribeAsync('e2e/#', { qos: 1 });
+      await waitFor('Node-RED to connect to the broker', () => red.output.includes('Connected to broker'), 15_000);
+      fleet = new VirtualFleet({ brokerUrl: broker.url, devices: DEVICES, seed: 11, speed: 30, tickMs: 50 });
+      await fleet.start();
+    });
+
+    after(async () => {
+      await fleet?.stop();
+      await observer?.endAsync();
+      await red?.stop();
+      red?.cleanup();
+      await broker?.close();
+    });
+
+    it('decodes traffic from every simulated device, with identity and kind', async () => {
+      const ids = fleet.devices.map((d) => d.id);
+      await waitFor('a decoded message from every device', () => ids.every((id) => decoded.some((m) => m.device === id)), 30_000);
+      const kinds = ['presence', 'sensor', 'heartbeat', 'status', 'metrics', 'health', 'csi-data'];
+      await waitFor(`messages of kinds ${kinds.join(', ')}`, () => kinds.every((k) => decoded.some((m) => m.kind === k)), 30_000);
+      const sensor = decoded.find((m) => m.kind === 'sensor')!;
+      assert.equal(typeof sensor.reading.temperature, 'number');
+      assert.equal(sensor.online, true);
+      assert.equal(rejects.length, 0, `unexpected rejects: ${JSON.stringify(rejects.slice(0, 3))}`);
+    });
+
+    it('rejects a malformed payload, naming the topic, and keeps decoding that device', async () => {
+      const victim = fleet.devices.find((d) => d.kind === 'env-sensor')!;
+      fleet.inject(victim.id, 'malformed');
+      const reject = await waitFor('a reject for the malformed device', () => rejects.find((r) => r.topic.includes(`/${victim.id}/`)), 20_000);
+      assert.equal(reject.code, 'json');
+      assert.match(reject.reason, /not valid JSON/);
+      fleet.clear(victim.id, 'malformed');
+      const since = decoded.length;
+      await waitFor('decoding to resume for that device', () => decoded.slice(since).some((m) => m.device === victim.id && m.kind !== 'presence'), 20_000);
+    });
+
+    it('sees the broker publish a device\'s last will when its connection drops, and marks it offline', async () => {
+      const victim = fleet.devices.find((d) => d.kind === 'env-monitor')!;
+      fleet.inject(victim.id, 'offline');
+      const will = await waitFor('the last will', () => decoded.find((m) => m.device === victim.id && m.kind === 'presence' && m.reading.state === 'offline'), 20_000);
+      assert.equal(will.reading.reason, 'last-will');
+      const list = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+      assert.equal(list.body.devices.find((d) => d.id === victim.id)?.online, false);
+      fleet.clear(victim.id, 'offline');
+      await waitFor('the device back online', () => decoded.find((m) => m.device === victim.id && m.kind === 'presence' && m.reading.state === 'online' && (m.reading.session as number) > (will.reading.session as number)), 20_000);
+    });
+
+    it('serves the registry\'s device list over the admin API', async () => {
+      const list = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+      assert.equal(list.status, 200);
+      assert.equal(list.body.count, DEVICES);
+      assert.deepEqual(list.body.devices.map((d) => d.id).sort(), fleet.devices.map((d) => d.id).sort());
+    });
+
+    if (name === 'aedes') {
+      it('keeps the registry across a Node-RED restart', async () => {
+        await fleet.stop();
+        const before = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+        await red.stop();
+        await red.start();
+        const after = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+        assert.equal(after.body.count, DEVICES);
+        assert.deepEqual(after.body.devices, before.body.devices);
+      });
+    }
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * The quick-start pipeline with its debug nodes swapped for MQTT outputs, so a test outside the
+ * Node-RED process can see what fleet-decode sent: e2e/decoded and e2e/rejects.
+ */
+export function e2eFlow(brokerPort: number): unknown[] {
+  const tab = 'e2e-tab';
+  const inputs = ['esp32c3/#', 'esp32/#', 'csi/#', 'audio/#'].map((topic, i) => ({
+    id: `e2e-in-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker: 'e2e-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['e2e-decode']],
+  }));
+  return [
+    { id: tab, type: 'tab', label: 'e2e' },
+    { id: 'e2e-broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(brokerPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '15', cleansession: true },
+    { id: 'e2e-registry', type: 'fleet-registry', name: 'fleet', persist: true, store: '', flushMs: 200 },
+    ...inputs,
+    { id: 'e2e-decode', type: 'fleet-decode', z: tab, registry: 'e2e-registry', rejects: 'output', wires: [['e2e-shape-ok'], ['e2e-shape-bad']] },
+    {
+      id: 'e2e-shape-ok', type: 'change', z: tab,
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"kind": kind, "device": device.id, "online": device.online, "source": topic, "reading": payload}', tot: 'jsonata' }],
+      wires: [['e2e-out-ok']],
+    },
+    {
+      id: 'e2e-shape-bad', type: 'change', z: tab,
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error', tot: 'msg' }],
+      wires: [['e2e-out-bad']],
+    },
+    { id: 'e2e-out-ok', type: 'mqtt out', z: tab, topic: 'e2e/decoded', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
+    { id: 'e2e-out-bad', type: 'mqtt out', z: tab, topic: 'e2e/rejects', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
+  ];
+}

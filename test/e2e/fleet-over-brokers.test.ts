@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { VirtualFleet } from '../../firmware/simulator/fleet';
 import { startAedes, startMosquitto, type Broker } from '../support/brokers';
 import { e2eFlow } from '../support/flows';
-import { NodeRedProcess } from '../support/node-red';
+import { NodeRedProcess, nodeRed5 } from '../support/node-red';
 import { waitFor } from '../support/ports';
 
 interface Decoded { kind: string; device: string | null; online?: boolean; source: string; reading: Record<string, unknown> }
@@ -18,8 +18,14 @@ interface DeviceList { count: number; devices: Array<{ id: string; online: boole
 
 const DEVICES = 12;
 
-for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto]] as const) {
-  describe(`end to end over ${name}: virtual fleet → broker → Node-RED → fleet-decode`, function () {
+const SCENARIOS = [
+  { name: 'aedes', start: startAedes, runtime: 'Node-RED 4.1', redOptions: {} },
+  { name: 'mosquitto', start: startMosquitto, runtime: 'Node-RED 4.1', redOptions: {} },
+  { name: 'aedes', start: startAedes, runtime: 'Node-RED 5 on Node 22', redOptions: nodeRed5() },
+] as const;
+
+for (const { name, start, runtime, redOptions } of SCENARIOS) {
+  describe(`end to end over ${name}, ${runtime}: virtual fleet → broker → Node-RED → fleet-decode`, function () {
     this.timeout(90_000);
     let broker: Broker;
     let red: NodeRedProcess;
@@ -30,10 +36,10 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
 
     before(async () => {
       broker = await start();
-      red = new NodeRedProcess();
+      red = new NodeRedProcess(redOptions);
       red.writeFlows(e2eFlow(broker.port));
       await red.start();
-      observer = await mqtt.connectAsync(broker.url, { clientId: `e2e-observer-${name}` });
+      observer = await mqtt.connectAsync(broker.url, { clientId: `e2e-observer-${name}-${process.hrtime.bigint()}` });
       observer.on('message', (topic, payload) => {
         const body = JSON.parse(payload.toString()) as Decoded & Reject;
         if (topic === 'e2e/decoded') decoded.push(body);
@@ -94,6 +100,11 @@ for (const [name, start] of [['aedes', startAedes], ['mosquitto', startMosquitto
     });
 
     if (name === 'aedes') {
+      it(`runs on ${runtime}`, async () => {
+        const settings = await red.getJson<{ version: string }>('/settings');
+        assert.match(settings.body.version, runtime.startsWith('Node-RED 5') ? /^5\./ : /^4\.1\./);
+      });
+
       it('keeps the registry across a Node-RED restart', async () => {
         await fleet.stop();
         const before = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');

@@ -83,3 +83,13 @@ export class NodeRedProcess {
     fs.rmSync(this.userDir, { recursive: true, force: true });
   }
 }
+
+/** Node-RED 5 and a Node 22 binary, both devDependencies (npm aliases), for the compatibility run. */
+export function nodeRed5(): NodeRedOptions {
+  const nodeBinary = path.join(packageRoot, 'node_modules', 'node-22', 'bin', 'node');
+  const redJs = path.join(packageRoot, 'node_modules', 'node-red-5', 'red.js');
+  for (const f of [nodeBinary, redJs]) {
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm install (devDependencies node-22 and node-red-5)`);
+  }
+  return { nodeBinary, redJs };
+}

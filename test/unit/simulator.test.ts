@@ -65,6 +65,19 @@ describe('virtual firmware', () => {
     }
   });
 
+  it('speaks the contract at every speed', () => {
+    for (const speed of [1, 7, 20, 60]) {
+      for (const spec of fleetSpecs(10, speed)) {
+        const dev = new VirtualDevice(spec, scaledIntervals(speed));
+        dev.boot(0);
+        for (const p of run(dev, 0, 600_000 / speed * 10, 250)) {
+          const r = decoder.decode({ topic: p.topic, payload: p.payload, receivedAt: 1 });
+          assert.ok(r.ok, `speed ${speed}: ${p.topic} ${p.payload} → ${JSON.stringify(!r.ok && r.reject)}`);
+        }
+      }
+    }
+  });
+
   it('compresses intervals by speed', () => {
     const fast = new VirtualDevice({ id: 'd', kind: 'env-sensor', seed: 1 }, scaledIntervals(10));
     fast.boot(0);

@@ -1,0 +1,119 @@
+/**
+ * The shipped quick-start flow on first deploy, Import → Examples, and the editor in a real browser
+ * (Debian's Chromium driven by playwright-core), with Node-RED under a custom httpAdminRoot.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+import { VirtualFleet } from '../../firmware/simulator/fleet';
+import { startAedes, type Broker } from '../support/brokers';
+import { NodeRedProcess } from '../support/node-red';
+import { waitFor } from '../support/ports';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const ADMIN = '/admin';
+
+interface FlowNode { id: string; type: string; port?: string; [k: string]: unknown }
+
+/** The shipped flow as a user would import it, pointed at the test's broker port. */
+function quickStart(port: number): FlowNode[] {
+  const flow = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'quick-start.json'), 'utf8')) as FlowNode[];
+  return flow.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(port) } : n));
+}
+
+describe('quick-start flow and the editor', function () {
+  this.timeout(120_000);
+  let broker: Broker;
+  let red: NodeRedProcess;
+  let fleet: VirtualFleet;
+  let browser: Browser;
+  let page: Page;
+  const shots = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-shots-'));
+
+  before(async () => {
+    broker = await startAedes();
+    red = new NodeRedProcess({ settings: { httpAdminRoot: ADMIN } });
+    red.writeFlows(quickStart(broker.port));
+    await red.start();
+    fleet = new VirtualFleet({ brokerUrl: broker.url, devices: 10, seed: 5, speed: 20, tickMs: 50 });
+    await fleet.start();
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      const file = path.join(shots, `failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}.png`);
+      await page.screenshot({ path: file }).catch(() => undefined);
+      console.log(`    screenshot: ${file}`);
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await fleet?.stop();
+    await red?.stop();
+    red?.cleanup();
+    await broker?.close();
+  });
+
+  it('deploys on first start without errors and fills the registry from live traffic', async () => {
+    assert.doesNotMatch(red.output, /\[error\]/, red.output);
+    const list = await waitFor('devices in the quick-start registry', async () => {
+      const r = await red.getJson<{ count: number }>(`${ADMIN}/fleet-registry/qs-registry/devices`);
+      return r.body.count === 10 ? r.body : null;
+    }, 30_000);
+    assert.equal(list.count, 10);
+  });
+
+  it('offers every flow in flows/ under Import → Examples', async () => {
+    const res = await red.getJson<{ f?: string[]; d?: Record<string, unknown> }>(`${ADMIN}/library/examples/flows/@esp32-fleet/node-red-fleet`);
+    const offered = (res.body as unknown as Array<{ fn: string }>).map((e) => e.fn).sort();
+    const shipped = fs.readdirSync(path.join(root, 'flows')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    assert.deepEqual(offered, shipped);
+  });
+
+  it('shows our nodes in the palette and the flow in the workspace', async () => {
+    await page.goto(`${red.url}${ADMIN}/`);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="fleet-decode"]', { timeout: 30_000 });
+    await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group', { timeout: 30_000 });
+    const label = await page.textContent('.red-ui-palette-node[data-palette-type="fleet-decode"] .red-ui-palette-label');
+    assert.equal(label?.replace(/\s+/g, ' ').trim(), 'fleet decode');
+    await page.screenshot({ path: path.join(shots, 'workspace.png') });
+  });
+
+  it('edit dialog: profile checkboxes, and a bad prefix map is marked invalid', async () => {
+    await page.evaluate(() => {
+      const w = window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
+      w.RED.editor.edit(w.RED.nodes.node('qs-decode'));
+    });
+    await page.waitForSelector('#fleet-decode-profiles input[type=checkbox]');
+    assert.equal(await page.locator('#fleet-decode-profiles input[type=checkbox]').count(), 4);
+    assert.equal(await page.locator('#fleet-decode-kinds input:checked').count(), 5);
+    await page.fill('#node-input-prefixMap', '{"esp32": 5');
+    await page.locator('#node-input-prefixMap').blur();
+    await page.waitForSelector('#node-input-prefixMap.input-error', { timeout: 5000 });
+    await page.hover('#node-input-prefixMap');
+    await page.waitForSelector('text=Prefix map must be a JSON object', { timeout: 5000 });
+    await page.fill('#node-input-prefixMap', '{"esp32": "lab-bench-1"}');
+    await page.locator('#node-input-prefixMap').blur();
+    await waitFor('the prefix map to be valid again', async () => !(await page.locator('#node-input-prefixMap').getAttribute('class'))?.includes('input-error'), 5000);
+    await page.screenshot({ path: path.join(shots, 'decode-dialog.png') });
+  });
+
+  it('registry dialog lists the live devices through the admin endpoint under a custom httpAdminRoot', async () => {
+    await page.click('#node-input-btn-registry-edit');
+    await page.waitForSelector('#node-config-fleet-registry-devices li.fleet-registry-device', { timeout: 15_000 });
+    const ids = await page.locator('#node-config-fleet-registry-devices li.fleet-registry-device code').allTextContents();
+    assert.deepEqual(ids.sort(), fleet.devices.map((d) => d.id).sort());
+    assert.equal((await page.textContent('#node-config-fleet-registry-device-count'))?.trim(), '10 devices');
+    await page.screenshot({ path: path.join(shots, 'registry-dialog.png') });
+  });
+});

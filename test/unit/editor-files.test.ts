@@ -1,0 +1,71 @@
+/**
+ * Each node's editor file, catalog and icon, checked the way Node-RED's loader and the Flow Library
+ * would: a script that parses, template and help for its type, every RED._ key in the catalog.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+
+function lookup(catalog: unknown, key: string): unknown {
+  return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalog);
+}
+
+describe('node package conventions', () => {
+  it('is a scoped package, as Node-RED asks of new node packages', () => {
+    assert.match(pkg.name, /^@[a-z0-9-]+\/node-red-/);
+  });
+
+  for (const [type, js] of Object.entries(pkg['node-red'].nodes)) {
+    describe(type, () => {
+      const src = path.join(root, 'nodes', type);
+      const html = fs.readFileSync(path.join(src, `${type}.html`), 'utf8');
+      const catalog = JSON.parse(fs.readFileSync(path.join(src, 'locales', 'en-US', `${type}.json`), 'utf8')) as unknown;
+
+      it('points node-red.nodes at a file the build makes, beside its editor file', () => {
+        assert.equal(js, `dist/nodes/${type}/${type}.js`);
+        assert.ok(fs.existsSync(path.join(root, js)), `${js} not built`);
+        assert.ok(fs.existsSync(path.join(root, 'dist', 'nodes', type, `${type}.html`)));
+        assert.ok(fs.existsSync(path.join(root, 'dist', 'nodes', type, 'locales', 'en-US', `${type}.json`)));
+      });
+
+      it('has an editor script that parses and registers the type', () => {
+        const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+        assert.equal(scripts.length, 1);
+        assert.doesNotThrow(() => new vm.Script(scripts[0], { filename: `${type}.html` }));
+        const registered: string[] = [];
+        const fakeRED = { nodes: { registerType: (t: string) => registered.push(t) } };
+        vm.runInNewContext(scripts[0], { RED: fakeRED, $: () => ({}) });
+        assert.deepEqual(registered, [type]);
+      });
+
+      it('has a template and help text in Node-RED\'s help style', () => {
+        assert.match(html, new RegExp(`data-template-name="${type}"`));
+        const help = html.match(new RegExp(`data-help-name="${type}">([\\s\\S]*?)</script>`));
+        assert.ok(help, 'no help');
+        assert.ok(help[1].length > 500, 'help is too short to explain the node');
+      });
+
+      it('has every message key it uses in its en-US catalog', () => {
+        const ts = fs.readFileSync(path.join(src, `${type}.ts`), 'utf8');
+        const keys = new Set([...`${ts}\n${html}`.matchAll(/\._\('([\w.-]+)'/g)].map((m) => m[1]));
+        for (const m of html.matchAll(/data-i18n="(?:\[\w+\])?([\w.-]+)"/g)) keys.add(m[1]);
+        assert.ok(keys.size > 3);
+        for (const key of keys) assert.equal(typeof lookup(catalog, key), 'string', `missing catalog key ${key}`);
+      });
+
+      it('has its own SVG icon', () => {
+        const icon = html.match(/icon: '([\w.-]+)'/)?.[1];
+        if (icon) assert.ok(fs.existsSync(path.join(root, 'icons', icon)), `icons/${icon} missing`);
+      });
+    });
+  }
+
+  it('gives each node its own icon', () => {
+    const icons = fs.readdirSync(path.join(root, 'icons')).map((f) => fs.readFileSync(path.join(root, 'icons', f), 'utf8'));
+    assert.equal(new Set(icons).size, icons.length);
+  });
+});

@@ -69,3 +69,22 @@ describe('node package conventions', () => {
     assert.equal(new Set(icons).size, icons.length);
   });
 });
+
+describe('README', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+
+  it('documents every route of the topic map', async () => {
+    const { TOPIC_ROUTES } = await import('../../firmware/contract/topics');
+    for (const r of TOPIC_ROUTES) assert.ok(readme.includes(`\`${r.pattern}\``), `README does not list ${r.pattern}`);
+  });
+
+  it('documents every shipped flow', () => {
+    for (const f of fs.readdirSync(path.join(root, 'flows'))) assert.ok(readme.includes(`\`${f.replace(/\.json$/, '')}\``), f);
+  });
+
+  it('gives the test command that .ci/run calls', () => {
+    const ci = fs.readFileSync(path.join(root, '.ci', 'run'), 'utf8');
+    const command = ci.trim().split('\n').pop()!;
+    assert.ok(readme.includes(command), `README lacks "${command}"`);
+  });
+});

@@ -78,7 +78,8 @@ export interface DecodeInput {
 
 export type DecodeResult = { readonly ok: true; readonly value: Decoded } | { readonly ok: false; readonly reject: Reject };
 
-const fail = (code: RejectCode, topic: string, path: string, reason: string): DecodeResult => ({ ok: false, reject: { code, topic, path, reason } });
+const fail = (code: RejectCode, topic: string, path: string, reason: string, device?: string | null): DecodeResult =>
+  ({ ok: false, reject: device ? { code, topic, path, reason, device } : { code, topic, path, reason } });
 
 /** A topic absent, empty or under `console/` means the payload is a serial console line. */
 function isConsoleTopic(topic: unknown): boolean {
@@ -124,13 +125,14 @@ export class Decoder {
       if (problem) return fail('device-id', topic, 'topic', problem);
     }
 
+    const named = isBroadcast ? null : match.device;
     const raw = readRaw(input.payload, this.options.maxPayloadBytes);
-    if (!raw.ok) return fail(raw.code, topic, '', raw.reason);
+    if (!raw.ok) return fail(raw.code, topic, '', raw.reason, named);
 
     let body: Record<string, unknown>;
     if (route.encoding === 'ping') {
       const text = 'text' in raw ? raw.text.trim() : null;
-      if (text !== 'ping') return fail('schema', topic, '', 'heartbeat payload must be the word ping');
+      if (text !== 'ping') return fail('schema', topic, '', 'heartbeat payload must be the word ping', named);
       body = {};
     } else if ('object' in raw) {
       body = raw.object;
@@ -138,19 +140,19 @@ export class Decoder {
       body = { [route.textField ?? 'message']: raw.text.trim() };
     } else {
       const parsed = parseJsonObject(raw.text);
-      if (!parsed.ok) return fail('json', topic, '', parsed.reason);
+      if (!parsed.ok) return fail('json', topic, '', parsed.reason, named);
       body = parsed.value;
     }
 
     const version = body.v === undefined ? CONTRACT_VERSION : body.v;
     if (typeof version !== 'number' || !SUPPORTED_VERSIONS.includes(version)) {
-      return fail('unsupported-version', topic, '/v', `contract version ${JSON.stringify(version)} is not supported (this build reads ${SUPPORTED_VERSIONS.join(', ')})`);
+      return fail('unsupported-version', topic, '/v', `contract version ${JSON.stringify(version)} is not supported (this build reads ${SUPPORTED_VERSIONS.join(', ')})`, named);
     }
     if (route.schema) {
       // strip mode mutates; never mutate an object the flow handed us
       const subject = this.options.unknownFields === 'strip' && 'object' in raw ? structuredClone(body) : body;
       const problem = this.validatorFor(route, version)(subject);
-      if (problem) return fail('schema', topic, problem.path, problem.reason);
+      if (problem) return fail('schema', topic, problem.path, problem.reason, named);
       body = subject;
     }
 

@@ -17,6 +17,8 @@ export interface Reject {
   readonly topic: string;
   readonly path: string;
   readonly reason: string;
+  /** The device the topic names, when it names a valid one: health counts bad readings per device. */
+  readonly device?: string;
 }
 
 /** Thrown through done(err) so Catch nodes see a reject; carries the structured reason. */

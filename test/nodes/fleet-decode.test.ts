@@ -62,7 +62,7 @@ describe('fleet-decode node (in Node-RED through the test helper)', function () 
     const bad = next(helper.getNode('bad'));
     dec.receive({ topic: 'esp32c3/full/dev-1/sensor', payload: '{"temperature":97.5,"humidity":50,"pressure":1000}' } as never);
     const msg = await bad;
-    assert.deepEqual(msg.error, { code: 'schema', topic: 'esp32c3/full/dev-1/sensor', path: '/temperature', reason: 'must be <= 85' });
+    assert.deepEqual(msg.error, { code: 'schema', topic: 'esp32c3/full/dev-1/sensor', path: '/temperature', reason: 'must be <= 85', device: 'dev-1' });
 
     const good = next(helper.getNode('ok'));
     for (const payload of [Buffer.from([0xff, 0xfe]), '{"x":', '[]', 'x'.repeat(20000)]) dec.receive({ topic: 'esp32c3/full/dev-1/sensor', payload } as never);
@@ -82,7 +82,7 @@ describe('fleet-decode node (in Node-RED through the test helper)', function () 
     const error = msg.error as Record<string, unknown>;
     assert.equal(error.code, 'schema');
     assert.match(String(error.message), /\/free_memory/);
-    assert.deepEqual(msg._error, { code: 'schema', topic: 'esp32/dev-1/health', path: '/free_memory', reason: 'must be integer' });
+    assert.deepEqual(msg._error, { code: 'schema', topic: 'esp32/dev-1/health', path: '/free_memory', reason: 'must be integer', device: 'dev-1' });
     assert.equal(onOutput2, false);
   });
 

@@ -18,6 +18,8 @@ export interface DeviceRecord {
   last: Partial<Record<MessageKind, Record<string, unknown>>>;
   /** Free-form labels (site, location) set by flows; carried into alerts. */
   labels: Record<string, string>;
+  /** fleet-health's snapshot of this device, opaque to the registry. */
+  health?: unknown;
 }
 
 export interface Sighting {
@@ -105,6 +107,14 @@ export class DeviceTable {
     const rec = this.devices.get(id);
     if (!rec || !rec.online) return false;
     rec.online = false;
+    this.dirty.add(id);
+    return true;
+  }
+
+  setHealth(id: string, health: unknown): boolean {
+    const rec = this.devices.get(id);
+    if (!rec) return false;
+    rec.health = health;
     this.dirty.add(id);
     return true;
   }

@@ -61,6 +61,17 @@ export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; err
     return changed;
   }
 
+  /** Keeps another node's per-device state (health) with the device, so it persists with it. */
+  setHealth(id: string, health: unknown): boolean {
+    const ok = this.table.setHealth(id, health);
+    if (ok) this.persistence?.schedule();
+    return ok;
+  }
+
+  records(): IterableIterator<DeviceRecord> {
+    return this.table.list().values();
+  }
+
   setLabels(id: string, labels: Record<string, string>): boolean {
     const ok = this.table.setLabels(id, labels);
     if (ok) this.persistence?.schedule();

@@ -1,0 +1,320 @@
+/**
+ * The health model of a fleet: per-device score, state and factors, presence and silence, state
+ * changes confirmed by hysteresis, and the alerts those changes raise or resolve. No timers here:
+ * the caller passes the time, and calls sweep() on its own clock.
+ */
+import { createHash } from 'node:crypto';
+
+import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
+import { makeAlert, type FleetAlert, type Severity } from './alert';
+import { FACTOR_NAMES, type HealthConfig } from './config';
+import { EVENT_FACTORS, evaluateFactor, type FactorResult } from './factors';
+import { emptyObs, observe, observeInvalid, type DeviceObs } from './observations';
+
+export type HealthState = 'healthy' | 'degraded' | 'critical' | 'offline' | 'unknown';
+export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'degraded', 'critical', 'offline', 'unknown'];
+
+const RANK: Readonly<Record<HealthState, number>> = { unknown: 0, healthy: 0, degraded: 1, critical: 2, offline: 3 };
+const ALERTS: Readonly<Partial<Record<HealthState, { name: string; severity: Severity }>>> = {
+  degraded: { name: 'DeviceDegraded', severity: 'warning' },
+  critical: { name: 'DeviceCritical', severity: 'critical' },
+  offline: { name: 'DeviceOffline', severity: 'major' },
+};
+
+export interface DeviceHealth {
+  readonly id: string;
+  obs: DeviceObs;
+  arch: string | null;
+  labels: Record<string, string>;
+  state: HealthState;
+  score: number;
+  since: number;
+  factors: FactorResult[];
+  pending: HealthState | null;
+  pendingCount: number;
+  silentAfter: number;
+  alertStartsAt: number | null;
+  offlineCause: 'silence' | 'presence' | null;
+}
+
+export interface ConfigStamp {
+  readonly version: number;
+  /** Changes whenever any threshold, weight or rule changes. */
+  readonly hash: string;
+}
+
+export interface StateChange {
+  readonly device: string;
+  readonly kind: DeviceKind | null;
+  readonly arch: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly previous: HealthState;
+  readonly state: HealthState;
+  readonly score: number;
+  readonly factors: readonly FactorResult[];
+  readonly since: number;
+  readonly cause: 'message' | 'silence' | 'presence';
+  readonly config: ConfigStamp;
+}
+
+export interface HealthUpdate {
+  readonly change: StateChange | null;
+  readonly alerts: FleetAlert[];
+}
+
+export interface HealthInput {
+  readonly id: string;
+  readonly kind: MessageKind;
+  readonly deviceKind: DeviceKind | null;
+  readonly arch?: string | null;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly at: number;
+  readonly online?: boolean;
+  readonly retained?: boolean;
+}
+
+export interface FleetSummary {
+  readonly at: number;
+  readonly total: number;
+  readonly byState: Record<HealthState, number>;
+  readonly byKind: Record<string, Record<HealthState, number>>;
+  readonly worst: Array<{ device: string; state: HealthState; score: number; reasons: string[] }>;
+  readonly config: ConfigStamp;
+}
+
+/** What survives a restart, stored in the device's registry record. */
+export interface HealthSnapshot {
+  readonly v: 1;
+  readonly state: HealthState;
+  readonly score: number;
+  readonly since: number;
+  readonly factors: FactorResult[];
+  readonly obs: DeviceObs;
+  readonly alertStartsAt: number | null;
+  readonly offlineCause: 'silence' | 'presence' | null;
+  readonly config: ConfigStamp;
+}
+
+export function stampOf(config: HealthConfig): ConfigStamp {
+  return { version: config.version, hash: createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12) };
+}
+
+const emptyCounts = (): Record<HealthState, number> => ({ healthy: 0, degraded: 0, critical: 0, offline: 0, unknown: 0 });
+
+export class HealthTracker {
+  private readonly devices = new Map<string, DeviceHealth>();
+  private config: HealthConfig;
+  private stamp: ConfigStamp;
+  private readonly counts = emptyCounts();
+
+  constructor(config: HealthConfig, private readonly source = 'fleet-health') {
+    this.config = config;
+    this.stamp = stampOf(config);
+  }
+
+  get size(): number {
+    return this.devices.size;
+  }
+
+  get configStamp(): ConfigStamp {
+    return this.stamp;
+  }
+
+  get(id: string): DeviceHealth | undefined {
+    return this.devices.get(id);
+  }
+
+  /** Devices by state, kept as states change (no scan). */
+  stateCounts(): Readonly<Record<HealthState, number>> {
+    return this.counts;
+  }
+
+  private limitMs(d: DeviceHealth): number {
+    const kind = d.obs.kind;
+    const expected = d.obs.announcedInterval ?? (kind ? this.config.silence.intervals[kind] : 60);
+    return this.config.silence.multiple * expected * 1000;
+  }
+
+  private create(id: string, kind: DeviceKind | null, at: number): DeviceHealth {
+    const d: DeviceHealth = {
+      id, obs: emptyObs(kind, at), arch: null, labels: {}, state: 'unknown', score: 100, since: at, factors: [],
+      pending: null, pendingCount: 0, silentAfter: Infinity, alertStartsAt: null, offlineCause: null,
+    };
+    this.devices.set(id, d);
+    this.counts.unknown++;
+    return d;
+  }
+
+  /** Scores a decoded message; `config` stands in for the node's configuration for this one message. */
+  observe(m: HealthInput, config: HealthConfig = this.config): HealthUpdate {
+    let d = this.devices.get(m.id);
+    // A replayed retained message says what the device last said, not that it is alive now.
+    if (m.retained && m.kind !== 'presence') return { change: null, alerts: [] };
+    if (!d) d = this.create(m.id, m.deviceKind, m.at);
+    if (m.deviceKind) d.obs.kind = m.deviceKind;
+    if (m.arch) d.arch = m.arch;
+    if (m.labels) d.labels = { ...m.labels };
+    const lastSeen = d.obs.lastSeen;
+    observe(d.obs, { kind: m.kind, payload: m.payload, at: m.at, online: m.online });
+    if (m.retained) d.obs.lastSeen = lastSeen;
+    d.silentAfter = d.obs.lastSeen + this.limitMs(d);
+    return this.evaluate(d, config, m.at, m.kind === 'presence' ? 'presence' : 'message');
+  }
+
+  /** A message of this device that fleet-decode rejected (out of range, malformed...). */
+  observeReject(id: string, at: number, config: HealthConfig = this.config): HealthUpdate {
+    const d = this.devices.get(id) ?? this.create(id, null, at);
+    observeInvalid(d.obs, at);
+    d.silentAfter = d.obs.lastSeen + this.limitMs(d);
+    return this.evaluate(d, config, at, 'message');
+  }
+
+  private evaluate(d: DeviceHealth, config: HealthConfig, now: number, cause: StateChange['cause']): HealthUpdate {
+    const factors: FactorResult[] = [];
+    let cost = 0;
+    let worst = 0;
+    let measured = 0;
+    for (const name of FACTOR_NAMES) {
+      const r = evaluateFactor(name, d.obs, config, now);
+      if (!r) continue;
+      factors.push(r);
+      cost += r.cost;
+      if (r.status === 'critical') worst = 2;
+      else if (r.status === 'warning' && worst < 1) worst = 1;
+      if (r.status !== 'unknown' && !EVENT_FACTORS.has(name)) measured++;
+    }
+    const score = Math.max(0, 100 - cost);
+    if (score < config.criticalBelow) worst = 2;
+    else if (score < config.degradedBelow && worst < 1) worst = 1;
+    d.factors = factors;
+    d.score = score;
+
+    let candidate: HealthState = worst === 2 ? 'critical' : worst === 1 ? 'degraded' : measured > 0 ? 'healthy' : 'unknown';
+    if (d.obs.presenceOffline) candidate = 'offline';
+    return this.transition(d, candidate, config, now, cause);
+  }
+
+  private transition(d: DeviceHealth, candidate: HealthState, config: HealthConfig, now: number, cause: StateChange['cause']): HealthUpdate {
+    if (candidate === d.state) {
+      d.pending = null;
+      d.pendingCount = 0;
+      return { change: null, alerts: [] };
+    }
+    // Offline is decided by time or by the broker, and any message ends it: no confirmation wait.
+    const immediate = candidate === 'offline' || d.state === 'offline' || d.state === 'unknown';
+    if (!immediate) {
+      d.pendingCount = d.pending === candidate ? d.pendingCount + 1 : 1;
+      d.pending = candidate;
+      const needed = RANK[candidate] > RANK[d.state] ? config.hysteresis.raiseAfter : config.hysteresis.clearAfter;
+      if (d.pendingCount < needed) return { change: null, alerts: [] };
+    }
+    return this.apply(d, candidate, now, cause);
+  }
+
+  private apply(d: DeviceHealth, next: HealthState, now: number, cause: StateChange['cause']): HealthUpdate {
+    const previous = d.state;
+    const alerts: FleetAlert[] = [];
+    const labels = { kind: d.obs.kind ?? undefined, arch: d.arch ?? undefined, ...d.labels };
+    const was = ALERTS[previous];
+    if (was && d.alertStartsAt !== null) {
+      alerts.push(makeAlert({
+        name: was.name, severity: was.severity, device: d.id, labels, source: this.source,
+        summary: `${d.id} is no longer ${previous}: now ${next}`, startsAt: d.alertStartsAt, endsAt: now,
+        details: { state: next, score: d.score },
+      }));
+      d.alertStartsAt = null;
+    }
+    this.counts[previous]--;
+    this.counts[next]++;
+    d.state = next;
+    d.since = now;
+    d.pending = null;
+    d.pendingCount = 0;
+    d.offlineCause = next === 'offline' ? (cause === 'silence' ? 'silence' : 'presence') : null;
+    const is = ALERTS[next];
+    if (is) {
+      d.alertStartsAt = now;
+      const summary = this.describe(d, now);
+      alerts.push(makeAlert({
+        name: is.name, severity: is.severity, device: d.id, labels, source: this.source, summary, startsAt: now,
+        details: { state: next, score: d.score, factors: d.factors.filter((f) => f.status === 'warning' || f.status === 'critical') },
+      }));
+    }
+    return {
+      change: {
+        device: d.id, kind: d.obs.kind, arch: d.arch, labels: d.labels, previous, state: next, score: d.score,
+        factors: d.factors, since: now, cause, config: this.stamp,
+      },
+      alerts,
+    };
+  }
+
+  describe(d: DeviceHealth, now: number): string {
+    if (d.state === 'offline') {
+      if (d.offlineCause === 'presence') return `${d.id} is offline: its connection dropped (last will)`;
+      const silentS = Math.round((now - d.obs.lastSeen) / 1000);
+      return `${d.id} is offline: no message for ${silentS} s (limit ${Math.round(this.limitMs(d) / 1000)} s)`;
+    }
+    const bad = d.factors.filter((f) => f.status === 'critical' || f.status === 'warning').sort((a, b) => b.cost - a.cost);
+    const why = bad.length ? `: ${bad.slice(0, 3).map((f) => f.reason).join('; ')}` : '';
+    return `${d.id} is ${d.state} (score ${d.score})${why}`;
+  }
+
+  /** Marks devices offline that have been silent too long. Cost: one comparison per device. */
+  sweep(now: number): HealthUpdate[] {
+    const out: HealthUpdate[] = [];
+    for (const d of this.devices.values()) {
+      if (now > d.silentAfter && d.state !== 'offline') out.push(this.apply(d, 'offline', now, 'silence'));
+    }
+    return out;
+  }
+
+  summary(now: number, worstCount = 10): FleetSummary {
+    const byKind: Record<string, Record<HealthState, number>> = {};
+    const worst: DeviceHealth[] = [];
+    for (const d of this.devices.values()) {
+      const k = d.obs.kind ?? 'unknown';
+      (byKind[k] ??= emptyCounts())[d.state]++;
+      if (d.state !== 'healthy' && d.state !== 'unknown') worst.push(d);
+    }
+    worst.sort((a, b) => RANK[b.state] - RANK[a.state] || a.score - b.score || (a.id < b.id ? -1 : 1));
+    return {
+      at: now, total: this.devices.size, byState: { ...this.counts }, byKind, config: this.stamp,
+      worst: worst.slice(0, worstCount).map((d) => ({
+        device: d.id, state: d.state, score: d.score,
+        reasons: d.state === 'offline' ? [this.describe(d, now)] : d.factors.filter((f) => f.status === 'critical' || f.status === 'warning').map((f) => f.reason),
+      })),
+    };
+  }
+
+  snapshot(id: string): HealthSnapshot | null {
+    const d = this.devices.get(id);
+    if (!d) return null;
+    return { v: 1, state: d.state, score: d.score, since: d.since, factors: d.factors, obs: d.obs, alertStartsAt: d.alertStartsAt, offlineCause: d.offlineCause, config: this.stamp };
+  }
+
+  /** Brings back a device after a restart; its silence clock runs on from `lastSeen`. */
+  restore(id: string, s: HealthSnapshot, lastSeen: number, arch: string | null, labels: Record<string, string>): void {
+    if (this.devices.has(id)) return;
+    const d = this.create(id, s.obs.kind, lastSeen);
+    this.counts[d.state]--;
+    Object.assign(d, { obs: { ...s.obs, lastSeen: Math.max(s.obs.lastSeen, lastSeen) }, state: s.state, score: s.score, since: s.since, factors: s.factors, alertStartsAt: s.alertStartsAt, offlineCause: s.offlineCause, arch, labels });
+    this.counts[d.state]++;
+    d.silentAfter = d.obs.lastSeen + this.limitMs(d);
+  }
+
+  /** Takes a new configuration (a redeploy) and re-arms every silence limit. */
+  reconfigure(config: HealthConfig): void {
+    this.config = config;
+    this.stamp = stampOf(config);
+    for (const d of this.devices.values()) d.silentAfter = d.obs.lastSeen + this.limitMs(d);
+  }
+}
+
+export function isHealthSnapshot(x: unknown): x is HealthSnapshot {
+  if (x === null || typeof x !== 'object') return false;
+  const s = x as Record<string, unknown>;
+  return s.v === 1 && typeof s.state === 'string' && (HEALTH_STATES as string[]).includes(s.state) && typeof s.score === 'number'
+    && typeof s.obs === 'object' && s.obs !== null && Array.isArray(s.factors);
+}

@@ -1,0 +1,349 @@
+import assert from 'node:assert/strict';
+
+import { Decoder } from '../../lib/decode/decoder';
+import { defaultHealthConfig, parseHealthConfig, type HealthConfig } from '../../lib/health/config';
+import { HealthTracker, isHealthSnapshot, type HealthUpdate, type HealthState } from '../../lib/health/tracker';
+import { VirtualDevice, type Fault } from '../../firmware/simulator/device';
+import type { DeviceKind } from '../../firmware/contract/topics';
+import type { FleetAlert } from '../../lib/health/alert';
+
+const T0 = 1_800_000_000_000;
+const MIN = 60_000;
+
+/** A device, the decoder and a tracker on a simulated clock: the pipeline without Node-RED. */
+class Rig {
+  readonly decoder = new Decoder();
+  readonly tracker: HealthTracker;
+  readonly dev: VirtualDevice;
+  readonly updates: HealthUpdate[] = [];
+  now = T0;
+
+  constructor(kind: DeviceKind, config: HealthConfig = defaultHealthConfig(), seed = 4) {
+    this.tracker = new HealthTracker(config);
+    this.dev = new VirtualDevice({ id: `${kind}-1`, kind, arch: 'full', seed });
+    this.dev.boot(this.now);
+    this.feed(this.dev.birth(this.now).topic, this.dev.birth(this.now).payload);
+  }
+
+  feed(topic: string, payload: string): void {
+    const r = this.decoder.decode({ topic, payload, receivedAt: this.now });
+    const u = r.ok
+      ? this.tracker.observe({ id: r.value.device.id!, kind: r.value.kind, deviceKind: r.value.device.kind, arch: r.value.device.arch, payload: r.value.payload, at: this.now })
+      : this.tracker.observeReject(r.reject.device!, this.now);
+    this.updates.push(u);
+  }
+
+  /** Runs simulated time forward, delivering what the device publishes and sweeping every 5 s. */
+  run(ms: number): void {
+    const end = this.now + ms;
+    while (this.now < end) {
+      this.now += 1000;
+      for (const p of this.dev.due(this.now)) this.feed(p.topic, p.payload);
+      if (this.now % 5000 === 0) this.updates.push(...this.tracker.sweep(this.now));
+    }
+  }
+
+  get state(): HealthState {
+    return this.tracker.get(this.dev.id)!.state;
+  }
+
+  alerts(): FleetAlert[] {
+    return this.updates.flatMap((u) => u.alerts);
+  }
+
+  inject(fault: Fault): void { this.dev.faults.add(fault); }
+  clear(fault: Fault): void { this.dev.faults.delete(fault); }
+}
+
+describe('health: the virtual fleet\'s faults, each to its state and alert, and back', () => {
+  const cases: Array<{ fault: Fault; kind: DeviceKind; state: HealthState; alert: string; factor?: string; run: number }> = [
+    { fault: 'low-heap', kind: 'env-monitor', state: 'degraded', alert: 'DeviceDegraded', factor: 'heap', run: 15 * MIN },
+    { fault: 'low-heap', kind: 'audio-device', state: 'degraded', alert: 'DeviceDegraded', factor: 'heap', run: 5 * MIN },
+    { fault: 'rssi-drop', kind: 'env-sensor', state: 'critical', alert: 'DeviceCritical', factor: 'rssi', run: 5 * MIN },
+    { fault: 'stuck-sensor', kind: 'env-sensor', state: 'degraded', alert: 'DeviceDegraded', factor: 'stuck-sensor', run: 8 * MIN },
+    { fault: 'out-of-range', kind: 'env-sensor', state: 'critical', alert: 'DeviceCritical', factor: 'invalid-readings', run: 4 * MIN },
+    { fault: 'stuck-sensor', kind: 'env-monitor', state: 'critical', alert: 'DeviceCritical', factor: 'sensor-age', run: 20 * MIN },
+    { fault: 'malformed', kind: 'env-sensor', state: 'critical', alert: 'DeviceCritical', factor: 'invalid-readings', run: 5 * MIN },
+    { fault: 'reboot-loop', kind: 'env-sensor', state: 'critical', alert: 'DeviceCritical', factor: 'restarts', run: 10 * MIN },
+    { fault: 'offline', kind: 'env-sensor', state: 'offline', alert: 'DeviceOffline', run: 3 * MIN },
+  ];
+
+  for (const c of cases) {
+    it(`${c.fault} on a ${c.kind}: ${c.state} with ${c.alert}, then resolved`, () => {
+      const rig = new Rig(c.kind);
+      rig.run(10 * MIN);
+      assert.equal(rig.state, 'healthy', rig.tracker.describe(rig.tracker.get(rig.dev.id)!, rig.now));
+      assert.equal(rig.alerts().length, 0);
+
+      rig.inject(c.fault);
+      rig.run(c.run);
+      assert.equal(rig.state, c.state, rig.tracker.describe(rig.tracker.get(rig.dev.id)!, rig.now));
+      const firing = rig.alerts().filter((a) => a.status === 'firing' && a.name === c.alert);
+      assert.equal(firing.length, 1, JSON.stringify(rig.alerts().map((a) => `${a.name}:${a.status}`)));
+      const alert = firing[0];
+      assert.equal(alert.device, rig.dev.id);
+      assert.equal(alert.labels.kind, c.kind);
+      if (c.factor) {
+        const f = rig.tracker.get(rig.dev.id)!.factors.find((x) => x.factor === c.factor)!;
+        assert.ok(f.status === 'warning' || f.status === 'critical', `${c.factor} is ${f.status}`);
+        assert.ok(f.cost > 0);
+        assert.match(alert.summary, /score \d+/);
+      }
+
+      rig.clear(c.fault);
+      if (c.fault === 'offline') rig.feed(rig.dev.birth(rig.now).topic, rig.dev.birth(rig.now).payload);
+      // Counted factors (restarts, rejects) age out of their windows.
+      rig.run(c.fault === 'reboot-loop' ? 62 * MIN : c.fault === 'out-of-range' || c.fault === 'malformed' ? 12 * MIN : 6 * MIN);
+      assert.equal(rig.state, 'healthy', rig.tracker.describe(rig.tracker.get(rig.dev.id)!, rig.now));
+      const resolved = rig.alerts().filter((a) => a.status === 'resolved' && a.fingerprint === alert.fingerprint);
+      assert.equal(resolved.length, 1, 'the firing alert is resolved, with the same fingerprint');
+      assert.ok(resolved[0].endsAt !== null && resolved[0].startsAt === alert.startsAt);
+    });
+  }
+});
+
+describe('health: scoring rules', () => {
+  const tracker = (c: HealthConfig = defaultHealthConfig()) => new HealthTracker(c);
+  const heartbeat = (t: HealthTracker, id: string, at: number, p: Record<string, unknown>) =>
+    t.observe({ id, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 100, ...p }, at });
+
+  it('explains the score: every factor with status, cost and reason', () => {
+    const t = tracker();
+    heartbeat(t, 'd', T0, { free_heap: 4000, wifi_rssi: -75 });
+    const d = t.get('d')!;
+    const heap = d.factors.find((f) => f.factor === 'heap')!;
+    const rssi = d.factors.find((f) => f.factor === 'rssi')!;
+    assert.deepEqual([heap.status, heap.cost, heap.value], ['warning', 20, 4000]);
+    assert.match(heap.reason, /free heap 4,000 B under the warning 5,000 B/);
+    assert.deepEqual([rssi.status, rssi.cost], ['warning', 10]);
+    assert.equal(d.score, 70);
+    assert.equal(d.factors.find((f) => f.factor === 'cpu')!.status, 'unknown');
+  });
+
+  it('a device with only unknown factors is unknown, not healthy', () => {
+    const t = tracker();
+    t.observe({ id: 'd', kind: 'presence', deviceKind: 'env-sensor', payload: { state: 'online', session: 1 }, at: T0 });
+    assert.equal(t.get('d')!.state, 'unknown');
+    heartbeat(t, 'd', T0 + 1000, { free_heap: 40000 });
+    assert.equal(t.get('d')!.state, 'healthy');
+  });
+
+  it('nonsense and missing numbers leave factors unknown instead of failing', () => {
+    const t = tracker();
+    t.observe({ id: 'd', kind: 'metrics', deviceKind: 'env-monitor', payload: { cpu_usage_percent: 'lots', memory_usage_bytes: null }, at: T0 });
+    t.observe({ id: 'd', kind: 'health', deviceKind: 'env-monitor', payload: {}, at: T0 + 1 });
+    const d = t.get('d')!;
+    assert.equal(d.factors.find((f) => f.factor === 'cpu')!.status, 'unknown');
+    assert.equal(d.state, 'unknown');
+  });
+
+  it('hysteresis: one bad reading does not flip the state; two in a row do; two good ones clear it', () => {
+    const t = tracker();
+    heartbeat(t, 'd', T0, { free_heap: 40000 });
+    heartbeat(t, 'd', T0 + 1000, { free_heap: 40000 });
+    const flaps = [4000, 40000, 4000, 40000, 4000];
+    flaps.forEach((h, i) => heartbeat(t, 'd', T0 + 2000 + i * 1000, { free_heap: h }));
+    assert.equal(t.get('d')!.state, 'healthy');
+    heartbeat(t, 'd', T0 + 9000, { free_heap: 4000 });
+    assert.equal(t.get('d')!.state, 'degraded');
+    heartbeat(t, 'd', T0 + 10000, { free_heap: 40000 });
+    assert.equal(t.get('d')!.state, 'degraded');
+    heartbeat(t, 'd', T0 + 11000, { free_heap: 40000 });
+    assert.equal(t.get('d')!.state, 'healthy');
+  });
+
+  it('several warnings together fall into the critical score band', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    c.criticalBelow = 55;
+    const t = tracker(c);
+    t.observe({ id: 'd', kind: 'metrics', deviceKind: 'env-monitor', payload: { cpu_usage_percent: 80, wifi_rssi: -75, memory_usage_bytes: 16000, free_heap: 4000, error_count: 0, uptime: 10, restart_count: 0 }, at: T0 });
+    const d = t.get('d')!;
+    assert.ok(d.factors.every((f) => f.status !== 'critical'), JSON.stringify(d.factors.filter((f) => f.status === 'critical')));
+    assert.ok(d.score < 55, `score ${d.score}: ${JSON.stringify(d.factors.filter((f) => f.cost > 0).map((f) => f.reason))}`);
+    assert.equal(d.state, 'critical');
+  });
+
+  it('per-kind overrides: 40 KB of free heap is fine on a monitor, degraded on an audio device', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    const t = tracker(c);
+    t.observe({ id: 'm', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40000 }, at: T0 });
+    t.observe({ id: 'a', kind: 'health', deviceKind: 'audio-device', payload: { free_heap: 40000, wifi_rssi: -50, healthy: true }, at: T0 });
+    assert.equal(t.get('m')!.state, 'healthy');
+    assert.equal(t.get('a')!.state, 'degraded');
+  });
+
+  it('device-reported health: Healthy=No, status degraded and error', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    const t = tracker(c);
+    t.observe({ id: 'a', kind: 'console', deviceKind: 'audio-device', payload: { event: 'audio-health', heap: 234567, wifi_rssi: -45, sessions: 1, healthy: false }, at: T0 });
+    assert.equal(t.get('a')!.state, 'degraded');
+    t.observe({ id: 's', kind: 'status', deviceKind: 'env-sensor', payload: { status: 'error', uptime: 5 }, at: T0 });
+    assert.equal(t.get('s')!.state, 'critical');
+  });
+
+  it('OTA and Steel failures reported by other nodes cost points for an hour', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    c.hysteresis.clearAfter = 1;
+    const t = tracker(c);
+    heartbeat(t, 'd', T0, { free_heap: 40000 });
+    t.observe({ id: 'd', kind: 'ota-progress', deviceKind: null, payload: { job_id: 'j', state: 'FAILED' }, at: T0 + 1000 });
+    assert.equal(t.get('d')!.state, 'degraded');
+    assert.equal(t.get('d')!.factors.find((f) => f.factor === 'ota')!.status, 'warning');
+    heartbeat(t, 'd', T0 + 61 * MIN, { free_heap: 40000 });
+    assert.equal(t.get('d')!.state, 'healthy');
+    t.observe({ id: 'd', kind: 'steel-result', deviceKind: null, payload: { program_id: 'p', status: 'failed' }, at: T0 + 62 * MIN });
+    assert.equal(t.get('d')!.factors.find((f) => f.factor === 'steel')!.status, 'warning');
+  });
+
+  it('error rate from error_count deltas', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    const t = tracker(c);
+    const metrics = (i: number, errors: number) => t.observe({ id: 'd', kind: 'metrics', deviceKind: 'env-monitor', payload: { cpu_usage_percent: 10, memory_usage_bytes: 1000, uptime: 100 + i * 60, restart_count: 0, error_count: errors }, at: T0 + i * MIN });
+    metrics(0, 100);
+    metrics(1, 101);
+    const one = t.get('d')!.factors.find((x) => x.factor === 'errors')!;
+    assert.equal(one.status, 'ok', `one error is no trend: ${one.reason}`);
+    for (let i = 2; i < 12; i++) metrics(i, 101 + (i - 1) * 8);
+    const f = t.get('d')!.factors.find((x) => x.factor === 'errors')!;
+    assert.ok(f.value! >= 60 && f.status === 'critical', JSON.stringify(f));
+    for (let i = 12; i < 240; i += 10) metrics(i, 181);
+    assert.equal(t.get('d')!.factors.find((x) => x.factor === 'errors')!.status, 'ok', 'the rate decays once errors stop');
+  });
+});
+
+describe('health: presence and silence', () => {
+  it('goes offline on silence, without any message, after the multiple of the expected interval', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'd', kind: 'sensor', deviceKind: 'env-sensor', payload: { temperature: 20, humidity: 40, pressure: 1000 }, at: T0 });
+    assert.equal(t.sweep(T0 + 59_000).length, 0);
+    const [u] = t.sweep(T0 + 61_000);
+    assert.equal(u.change!.state, 'offline');
+    assert.equal(u.change!.cause, 'silence');
+    assert.equal(u.alerts[0].name, 'DeviceOffline');
+    assert.match(u.alerts[0].summary, /no message for 61 s \(limit 60 s\)/);
+    assert.equal(t.sweep(T0 + 120_000).length, 0, 'offline once, not again at every sweep');
+  });
+
+  it('uses the interval the device announced in its status', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'd', kind: 'status', deviceKind: 'env-sensor', payload: { status: 'online', reading_interval: 5 }, at: T0 });
+    assert.equal(t.sweep(T0 + 9_000).length, 0);
+    assert.equal(t.sweep(T0 + 11_000).length, 1);
+  });
+
+  it('takes a last will at once, and the next message ends offline at once', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'd', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 5, free_heap: 40000 }, at: T0 });
+    const u = t.observe({ id: 'd', kind: 'presence', deviceKind: 'env-sensor', payload: { state: 'offline', session: 1 }, online: false, at: T0 + 1000 });
+    assert.equal(u.change!.state, 'offline');
+    assert.match(u.alerts[0].summary, /last will/);
+    const back = t.observe({ id: 'd', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 6, free_heap: 40000 }, at: T0 + 2000 });
+    assert.equal(back.change!.state, 'healthy');
+    assert.deepEqual(back.alerts.map((a) => `${a.name}:${a.status}`), ['DeviceOffline:resolved']);
+  });
+
+  it('a late last will that the registry judged stale (online) does not take the device offline', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'd', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 5, free_heap: 40000 }, at: T0 });
+    t.observe({ id: 'd', kind: 'presence', deviceKind: 'env-sensor', payload: { state: 'offline', session: 1 }, online: true, at: T0 + 1000 });
+    assert.notEqual(t.get('d')!.state, 'offline');
+  });
+
+  it('a replayed retained message is no sign of life', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'd', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 5 }, at: T0 });
+    t.sweep(T0 + 70_000);
+    t.observe({ id: 'd', kind: 'status', deviceKind: 'env-sensor', payload: { status: 'online' }, at: T0 + 80_000, retained: true });
+    assert.equal(t.get('d')!.state, 'offline');
+  });
+
+  it('sweeps 10,000 devices touching only the silent ones', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    for (let i = 0; i < 10_000; i++) t.observe({ id: `d${i}`, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1 }, at: i < 100 ? T0 : T0 + 50_000 });
+    assert.equal(t.sweep(T0 + 70_000).length, 100);
+    assert.equal(t.stateCounts().offline, 100);
+  });
+});
+
+describe('health: restart', () => {
+  it('a snapshot restores state, score, factors and the silence clock from last seen', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    const a = new HealthTracker(c);
+    a.observe({ id: 'd', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 5, free_heap: 2000, wifi_rssi: -50 }, at: T0 });
+    const snap = JSON.parse(JSON.stringify(a.snapshot('d'))) as unknown;
+    assert.ok(isHealthSnapshot(snap));
+
+    const b = new HealthTracker(c);
+    b.restore('d', snap, T0, 'full', { site: 'north' });
+    assert.equal(b.get('d')!.state, 'critical');
+    assert.equal(b.stateCounts().critical, 1);
+    assert.equal(b.sweep(T0 + 59_000).length, 0);
+    const [u] = b.sweep(T0 + 61_000);
+    assert.equal(u.change!.previous, 'critical');
+    assert.deepEqual(u.alerts.map((x) => `${x.name}:${x.status}`), ['DeviceCritical:resolved', 'DeviceOffline:firing']);
+    assert.equal(u.alerts[1].labels.site, 'north');
+  });
+});
+
+describe('health: configuration', () => {
+  it('fills a partial configuration from the defaults', () => {
+    const r = parseHealthConfig({ factors: { rssi: { warn: -75, crit: -85 } } });
+    assert.ok(r.ok);
+    assert.equal(r.value.factors.rssi.warn, -75);
+    assert.equal(r.value.factors.heap.warn, 5000);
+  });
+
+  const bad: Array<[unknown, string]> = [
+    ['{nope', 'config'],
+    [{ version: 2 }, 'version'],
+    [{ factors: { wifi: {} } }, 'factors.wifi'],
+    [{ factors: { heap: { warn: 'low' } } }, 'factors.heap'],
+    [{ factors: { heap: { warn: 1000, crit: 2000 } } }, 'factors.heap'],
+    [{ factors: { cpu: { warnCost: 50, critCost: 10 } } }, 'factors.cpu'],
+    [{ kinds: { toaster: {} } }, 'kinds.toaster'],
+    [{ kinds: { 'audio-device': { heap: { bogus: 1 } } } }, 'kinds.audio-device.heap'],
+    [{ silence: { multiple: 0 } }, 'silence.multiple'],
+    [{ silence: { intervals: { 'env-sensor': -1 } } }, 'silence.intervals.env-sensor'],
+    [{ hysteresis: { raiseAfter: 1.5 } }, 'hysteresis.raiseAfter'],
+    [{ degradedBelow: 30, criticalBelow: 50 }, 'criticalBelow'],
+  ];
+  for (const [input, field] of bad) {
+    it(`refuses ${JSON.stringify(input)} naming ${field}`, () => {
+      const r = parseHealthConfig(input);
+      assert.ok(!r.ok);
+      assert.equal(r.field, field);
+      assert.ok(r.reason.length > 5);
+    });
+  }
+
+  it('stamps outputs with the configuration version and a hash that changes with any threshold', () => {
+    const a = new HealthTracker(defaultHealthConfig()).configStamp;
+    const c = defaultHealthConfig();
+    c.factors.cpu.warn = 71;
+    const b = new HealthTracker(c).configStamp;
+    assert.equal(a.version, 1);
+    assert.notEqual(a.hash, b.hash);
+  });
+});
+
+describe('health: fleet summary', () => {
+  it('counts by state and kind, worst devices first with reasons', () => {
+    const c = defaultHealthConfig();
+    c.hysteresis.raiseAfter = 1;
+    const t = new HealthTracker(c);
+    t.observe({ id: 'ok', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40000 }, at: T0 });
+    t.observe({ id: 'bad', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 2000 }, at: T0 });
+    t.observe({ id: 'meh', kind: 'health', deviceKind: 'audio-device', payload: { free_heap: 40000, wifi_rssi: -50 }, at: T0 });
+    const s = t.summary(T0);
+    assert.deepEqual(s.byState, { healthy: 1, degraded: 1, critical: 1, offline: 0, unknown: 0 });
+    assert.deepEqual(s.byKind['env-sensor'], { healthy: 1, degraded: 0, critical: 1, offline: 0, unknown: 0 });
+    assert.deepEqual(s.worst.map((w) => w.device), ['bad', 'meh']);
+    assert.match(s.worst[0].reasons[0], /free heap/);
+  });
+});

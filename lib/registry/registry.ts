@@ -21,6 +21,9 @@ export interface DeviceSummary {
   readonly firmware: string | null;
   readonly online: boolean;
   readonly lastSeen: number;
+  /** fleet-health's state of the device, when a health node keeps one. */
+  readonly health: string | null;
+  readonly score: number | null;
 }
 
 export interface RegistryOptions {
@@ -88,7 +91,11 @@ export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; err
     const out: DeviceSummary[] = [];
     for (const r of this.table.list()) {
       if (q && !r.id.toLowerCase().includes(q)) continue;
-      out.push({ id: r.id, kind: r.kind, arch: r.arch, firmware: r.firmware, online: r.online, lastSeen: r.lastSeen });
+      const h = r.health as { state?: unknown; score?: unknown } | undefined;
+      out.push({
+        id: r.id, kind: r.kind, arch: r.arch, firmware: r.firmware, online: r.online, lastSeen: r.lastSeen,
+        health: typeof h?.state === 'string' ? h.state : null, score: typeof h?.score === 'number' ? h.score : null,
+      });
     }
     out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return out.length > limit ? out.slice(0, limit) : out;

@@ -14,6 +14,8 @@ import { waitFor } from '../support/ports';
 
 interface Decoded { kind: string; device: string | null; online?: boolean; source: string; reading: Record<string, unknown> }
 interface Reject { code: string; topic: string; path: string; reason: string }
+interface Alert { name: string; status: string; device: string; summary: string }
+interface Summary { byState: Record<string, number>; worst: Array<{ device: string; state: string }> }
 interface DeviceList { count: number; devices: Array<{ id: string; online: boolean; kind: string }> }
 
 const DEVICES = 12;
@@ -33,6 +35,8 @@ for (const { name, start, runtime, redOptions } of SCENARIOS) {
     let observer: MqttClient;
     const decoded: Decoded[] = [];
     const rejects: Reject[] = [];
+    const alerts: Array<Alert & { receivedAt: number }> = [];
+    const summaries: Summary[] = [];
 
     before(async () => {
       broker = await start();
@@ -43,9 +47,11 @@ for (const { name, start, runtime, redOptions } of SCENARIOS) {
       observer.on('message', (topic, payload) => {
         const body = JSON.parse(payload.toString()) as Decoded & Reject;
         if (topic === 'e2e/decoded') decoded.push(body);
-        else rejects.push(body);
+        else if (topic === 'e2e/rejects') rejects.push(body);
+        else if (topic === 'e2e/alerts') alerts.push({ ...(body as unknown as Alert), receivedAt: Date.now() });
+        else if (topic === 'e2e/summary') summaries.push(body as unknown as Summary);
       });
-      await observer.subscribeAsync('e2e/#', { qos: 1 });
+      await observer.subscribeAsync(['e2e/decoded', 'e2e/rejects', 'e2e/alerts', 'e2e/summary'], { qos: 1 });
       await waitFor('Node-RED to connect to the broker', () => red.output.includes('Connected to broker'), 15_000);
       fleet = new VirtualFleet({ brokerUrl: broker.url, devices: DEVICES, seed: 11, speed: 30, tickMs: 50 });
       await fleet.start();
@@ -105,14 +111,37 @@ for (const { name, start, runtime, redOptions } of SCENARIOS) {
         assert.match(settings.body.version, runtime.startsWith('Node-RED 5') ? /^5\./ : /^4\.1\./);
       });
 
-      it('keeps the registry across a Node-RED restart', async () => {
+      it('scores health live: a weak Wi-Fi signal makes a device critical, with its alert', async () => {
+        const victim = fleet.devices.find((d) => d.kind === 'env-sensor')!;
+        fleet.inject(victim.id, 'rssi-drop');
+        const alert = await waitFor('DeviceCritical', () => alerts.find((a) => a.device === victim.id && a.name === 'DeviceCritical' && a.status === 'firing'), 20_000);
+        assert.match(alert.summary, /Wi-Fi signal -8\d dBm under the critical -80 dBm/);
+      });
+
+      it('keeps the registry and health across a Node-RED restart; the silence clock runs on from last seen', async () => {
+        const victim = fleet.devices.find((d) => d.kind === 'env-sensor')!;
         await fleet.stop();
+        const lastSeen = Date.now();
         const before = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
         await red.stop();
         await red.start();
+        const restarted = Date.now();
         const after = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
         assert.equal(after.body.count, DEVICES);
         assert.deepEqual(after.body.devices, before.body.devices);
+
+        await waitFor('Node-RED to reconnect', () => red.output.includes('Connected to broker'), 15_000);
+        await observer.publishAsync('e2e/cmd', JSON.stringify({ command: 'summary' }), { qos: 1 });
+        const summary = await waitFor('a summary after the restart', () => summaries[summaries.length - 1], 10_000);
+        assert.equal(summary.worst.find((w) => w.device === victim.id)?.state, 'critical', JSON.stringify(summary));
+
+        // Its reading interval is 1 s at this speed and the flow goes offline after 8 intervals.
+        const offline = await waitFor('the victim offline by silence', () => alerts.find((a) => a.device === victim.id && a.name === 'DeviceOffline'), 20_000);
+        const sinceLastSeen = offline.receivedAt - lastSeen;
+        const sinceRestart = offline.receivedAt - restarted;
+        assert.ok(sinceLastSeen >= 7_000, `offline ${sinceLastSeen} ms after last seen`);
+        assert.ok(sinceRestart < 8_000, `offline ${sinceRestart} ms after the restart: the clock restarted instead of running on`);
+        assert.ok(alerts.some((a) => a.device === victim.id && a.name === 'DeviceCritical' && a.status === 'resolved'), 'critical resolved when it went offline');
       });
     }
   });

@@ -73,6 +73,17 @@ describe('quick-start flow and the editor', function () {
     assert.equal(list.count, 10);
   });
 
+  it('scores live health, and an injected fault takes a device offline and back', async () => {
+    interface Summary { id: string; health: string | null; online: boolean }
+    const devices = async () => (await red.getJson<{ devices: Summary[] }>(`${ADMIN}/fleet-registry/qs-registry/devices`)).body.devices;
+    await waitFor('health for every device', async () => (await devices()).every((d) => d.health !== null && d.health !== 'unknown'), 30_000);
+    const victim = fleet.devices.find((d) => d.kind === 'env-sensor')!.id;
+    fleet.inject(victim, 'offline');
+    await waitFor(`${victim} offline in health`, async () => (await devices()).find((d) => d.id === victim)?.health === 'offline', 20_000);
+    fleet.clear(victim, 'offline');
+    await waitFor(`${victim} back`, async () => (await devices()).find((d) => d.id === victim)?.health === 'healthy', 20_000);
+  });
+
   it('offers every flow in flows/ under Import → Examples', async () => {
     const res = await red.getJson<{ f?: string[]; d?: Record<string, unknown> }>(`${ADMIN}/library/examples/flows/@esp32-fleet/node-red-fleet`);
     const offered = (res.body as unknown as Array<{ fn: string }>).map((e) => e.fn).sort();

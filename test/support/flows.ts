@@ -2,7 +2,7 @@
  * The quick-start pipeline with its debug nodes swapped for MQTT outputs, so a test outside the
  * Node-RED process can see what fleet-decode sent: e2e/decoded and e2e/rejects.
  */
-export function e2eFlow(brokerPort: number): unknown[] {
+export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { multiple: 8 } }): unknown[] {
   const tab = 'e2e-tab';
   const inputs = ['esp32c3/#', 'esp32/#', 'csi/#', 'audio/#'].map((topic, i) => ({
     id: `e2e-in-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker: 'e2e-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['e2e-decode']],
@@ -12,7 +12,13 @@ export function e2eFlow(brokerPort: number): unknown[] {
     { id: 'e2e-broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(brokerPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '15', cleansession: true },
     { id: 'e2e-registry', type: 'fleet-registry', name: 'fleet', persist: true, store: '', flushMs: 200 },
     ...inputs,
-    { id: 'e2e-decode', type: 'fleet-decode', z: tab, registry: 'e2e-registry', rejects: 'output', wires: [['e2e-shape-ok'], ['e2e-shape-bad']] },
+    { id: 'e2e-decode', type: 'fleet-decode', z: tab, registry: 'e2e-registry', rejects: 'output', wires: [['e2e-shape-ok', 'e2e-health'], ['e2e-shape-bad', 'e2e-health']] },
+    { id: 'e2e-health', type: 'fleet-health', z: tab, registry: 'e2e-registry', scoring: JSON.stringify(scoring), sweepS: 1, summaryS: 0, wires: [['e2e-out-health'], ['e2e-out-alerts'], ['e2e-out-summary']] },
+    { id: 'e2e-in-cmd', type: 'mqtt in', z: tab, topic: 'e2e/cmd', qos: '1', datatype: 'json', broker: 'e2e-broker', nl: false, rap: false, rh: 0, inputs: 0, wires: [['e2e-cmd']] },
+    { id: 'e2e-cmd', type: 'change', z: tab, rules: [{ t: 'move', p: 'payload.command', pt: 'msg', to: 'command', tot: 'msg' }], wires: [['e2e-health']] },
+    { id: 'e2e-out-health', type: 'mqtt out', z: tab, topic: 'e2e/health', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
+    { id: 'e2e-out-alerts', type: 'mqtt out', z: tab, topic: 'e2e/alerts', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
+    { id: 'e2e-out-summary', type: 'mqtt out', z: tab, topic: 'e2e/summary', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
     {
       id: 'e2e-shape-ok', type: 'change', z: tab,
       rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"kind": kind, "device": device.id, "online": device.online, "source": topic, "reading": payload}', tot: 'jsonata' }],

@@ -112,7 +112,8 @@ export interface SchemaError {
   readonly reason: string;
 }
 
-export type Validator = (data: unknown) => SchemaError | null;
+/** `finiteChecked`: the caller knows the data holds no NaN or Infinity (JSON text without huge numbers). */
+export type Validator = (data: unknown, finiteChecked?: boolean) => SchemaError | null;
 
 function firstError(errors: ErrorObject[] | null | undefined): SchemaError {
   const e = errors?.[0];
@@ -178,8 +179,8 @@ export class SchemaBook {
       this.compiled.set(key, fn);
     }
     const f = fn;
-    return (data) => {
-      const nonFinite = nonFinitePath(data);
+    return (data, finiteChecked = false) => {
+      const nonFinite = finiteChecked ? null : nonFinitePath(data);
       if (nonFinite !== null) return { path: nonFinite, reason: 'must be a finite number (NaN and Infinity are not readings)' };
       return f(data) ? null : firstError(f.errors);
     };

@@ -16,6 +16,7 @@ import { TopicMatcher, type TopicMatch } from './topic-matcher';
 
 export const DEVICE_KINDS: readonly DeviceKind[] = ['env-sensor', 'env-monitor', 'csi-sensor', 'steel-device', 'audio-device'];
 export const TOPIC_MAX_LENGTH = 256;
+const HUGE_NUMBER = /[eE][+]?\d{3}|\d{309}/;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024;
 
 export interface DecoderOptions {
@@ -130,6 +131,8 @@ export class Decoder {
     if (!raw.ok) return fail(raw.code, topic, '', raw.reason, named);
 
     let body: Record<string, unknown>;
+    // JSON text yields Infinity only from a number of 309 digits or more, or an exponent of 3 digits.
+    let finiteChecked = false;
     if (route.encoding === 'ping') {
       const text = 'text' in raw ? raw.text.trim() : null;
       if (text !== 'ping') return fail('schema', topic, '', 'heartbeat payload must be the word ping', named);
@@ -142,6 +145,7 @@ export class Decoder {
       const parsed = parseJsonObject(raw.text);
       if (!parsed.ok) return fail('json', topic, '', parsed.reason, named);
       body = parsed.value;
+      finiteChecked = !HUGE_NUMBER.test(raw.text);
     }
 
     const version = body.v === undefined ? CONTRACT_VERSION : body.v;
@@ -151,7 +155,7 @@ export class Decoder {
     if (route.schema) {
       // strip mode mutates; never mutate an object the flow handed us
       const subject = this.options.unknownFields === 'strip' && 'object' in raw ? structuredClone(body) : body;
-      const problem = this.validatorFor(route, version)(subject);
+      const problem = this.validatorFor(route, version)(subject, finiteChecked);
       if (problem) return fail('schema', topic, problem.path, problem.reason, named);
       body = subject;
     }

@@ -193,3 +193,18 @@ export function factorFor(config: HealthConfig, kind: DeviceKind | null, name: F
   const override = kind ? config.kinds[kind]?.[name] : undefined;
   return override ? { ...config.factors[name], ...override } : config.factors[name];
 }
+
+const EFFECTIVE = new WeakMap<HealthConfig, Map<string, ReadonlyArray<readonly [FactorName, FactorConfig]>>>();
+
+/** The enabled factors with their settings for a kind, computed once per configuration and kind. */
+export function effectiveFactors(config: HealthConfig, kind: DeviceKind | null): ReadonlyArray<readonly [FactorName, FactorConfig]> {
+  let byKind = EFFECTIVE.get(config);
+  if (!byKind) { byKind = new Map(); EFFECTIVE.set(config, byKind); }
+  const key = kind ?? '';
+  let list = byKind.get(key);
+  if (!list) {
+    list = FACTOR_NAMES.map((name) => [name, factorFor(config, kind, name)] as const).filter(([, fc]) => fc.enabled);
+    byKind.set(key, list);
+  }
+  return list;
+}

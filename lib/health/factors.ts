@@ -3,18 +3,23 @@
  * costs and a reason a person can read. A factor without data is `unknown`: it costs nothing and
  * never counts as healthy.
  */
-import { factorFor, type FactorName, type HealthConfig } from './config';
+import type { FactorConfig, FactorName, HealthConfig } from './config';
 import { ERROR_TAU_MS, errorLoadAt, type DeviceObs } from './observations';
 
 export type FactorStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 
-export interface FactorResult {
-  readonly factor: FactorName;
-  readonly status: FactorStatus;
-  readonly cost: number;
-  readonly value: number | null;
-  readonly warn: number;
-  readonly crit: number;
+/** A factor as scored on every message: numbers only, updated in place so scoring allocates nothing. */
+export interface FactorScore {
+  factor: FactorName;
+  status: FactorStatus;
+  cost: number;
+  value: number | null;
+  warn: number;
+  crit: number;
+}
+
+/** A factor as shown to people: the score and the reason, built only when a message goes out. */
+export interface FactorResult extends FactorScore {
   readonly reason: string;
 }
 
@@ -27,8 +32,9 @@ const countSince = (events: readonly number[], since: number): number => {
   return c;
 };
 
+const thousands = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const fmt = (v: number, unit: string): string => {
-  const r = Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * 10) / 10);
+  const r = Math.abs(v) >= 100 ? thousands(v) : String(Math.round(v * 10) / 10);
   return unit === 'in window' || unit === 'readings' || unit === 'level' ? r : `${r} ${unit}`;
 };
 
@@ -55,21 +61,39 @@ function value(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): nu
   }
 }
 
-export function evaluateFactor(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): FactorResult | null {
-  const fc = factorFor(c, o.kind, name);
-  if (!fc.enabled) return null;
+/** Scores a factor into `into` (reused between messages) or a new object. */
+export function scoreFactor(name: FactorName, fc: FactorConfig, o: DeviceObs, c: HealthConfig, now: number, into?: FactorScore): FactorScore {
   const v = value(name, o, c, now);
-  const base = { factor: name, value: v, warn: fc.warn, crit: fc.crit };
-  if (v === null) return { ...base, status: 'unknown', cost: 0, reason: `${fc.label}: no data yet` };
-  const worse = (a: number, b: number): boolean => (fc.direction === 'lower' ? a < b : a >= b);
-  const shown = name === 'device-reported' ? LEVEL_WORDS[v] ?? String(v) : fmt(v, fc.unit);
-  if (worse(v, fc.crit)) {
-    return { ...base, status: 'critical', cost: fc.critCost, reason: `${fc.label} ${shown} ${fc.direction === 'lower' ? 'under' : 'at or over'} the critical ${fmt(fc.crit, fc.unit)}` };
+  let status: FactorStatus = 'unknown';
+  let cost = 0;
+  if (v !== null) {
+    const lower = fc.direction === 'lower';
+    if (lower ? v < fc.crit : v >= fc.crit) { status = 'critical'; cost = fc.critCost; }
+    else if (lower ? v < fc.warn : v >= fc.warn) { status = 'warning'; cost = fc.warnCost; }
+    else status = 'ok';
   }
-  if (worse(v, fc.warn)) {
-    return { ...base, status: 'warning', cost: fc.warnCost, reason: `${fc.label} ${shown} ${fc.direction === 'lower' ? 'under' : 'at or over'} the warning ${fmt(fc.warn, fc.unit)}` };
+  const r = into ?? { factor: name, status, cost, value: v, warn: fc.warn, crit: fc.crit };
+  r.factor = name;
+  r.status = status;
+  r.cost = cost;
+  r.value = v;
+  r.warn = fc.warn;
+  r.crit = fc.crit;
+  return r;
+}
+
+export function explain(f: FactorScore, fc: FactorConfig): FactorResult {
+  const { label, unit, direction } = fc;
+  let reason: string;
+  if (f.value === null) reason = `${label}: no data yet`;
+  else {
+    const shown = f.factor === 'device-reported' ? LEVEL_WORDS[f.value] ?? String(f.value) : fmt(f.value, unit);
+    const side = direction === 'lower' ? 'under' : 'at or over';
+    reason = f.status === 'critical' ? `${label} ${shown} ${side} the critical ${fmt(f.crit, unit)}`
+      : f.status === 'warning' ? `${label} ${shown} ${side} the warning ${fmt(f.warn, unit)}`
+      : `${label} ${shown}`;
   }
-  return { ...base, status: 'ok', cost: 0, reason: `${fc.label} ${shown}` };
+  return { ...f, reason };
 }
 
 /**

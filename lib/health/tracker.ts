@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { makeAlert, type FleetAlert, type Severity } from './alert';
-import { FACTOR_NAMES, type HealthConfig } from './config';
-import { EVENT_FACTORS, evaluateFactor, type FactorResult } from './factors';
+import { effectiveFactors, factorFor, type HealthConfig } from './config';
+import { EVENT_FACTORS, explain, scoreFactor, type FactorResult, type FactorScore } from './factors';
 import { emptyObs, observe, observeInvalid, type DeviceObs } from './observations';
 
 export type HealthState = 'healthy' | 'degraded' | 'critical' | 'offline' | 'unknown';
@@ -21,15 +21,18 @@ const ALERTS: Readonly<Partial<Record<HealthState, { name: string; severity: Sev
   offline: { name: 'DeviceOffline', severity: 'major' },
 };
 
+/** A device's live health record. It is its own snapshot: the registry keeps a reference and copies it at flush. */
 export interface DeviceHealth {
+  readonly v: 1;
   readonly id: string;
+  config: ConfigStamp;
   obs: DeviceObs;
   arch: string | null;
   labels: Record<string, string>;
   state: HealthState;
   score: number;
   since: number;
-  factors: FactorResult[];
+  factors: FactorScore[];
   pending: HealthState | null;
   pendingCount: number;
   silentAfter: number;
@@ -89,7 +92,7 @@ export interface HealthSnapshot {
   readonly state: HealthState;
   readonly score: number;
   readonly since: number;
-  readonly factors: FactorResult[];
+  readonly factors: FactorScore[];
   readonly obs: DeviceObs;
   readonly alertStartsAt: number | null;
   readonly offlineCause: 'silence' | 'presence' | null;
@@ -138,7 +141,7 @@ export class HealthTracker {
 
   private create(id: string, kind: DeviceKind | null, at: number): DeviceHealth {
     const d: DeviceHealth = {
-      id, obs: emptyObs(kind, at), arch: null, labels: {}, state: 'unknown', score: 100, since: at, factors: [],
+      v: 1, id, config: this.stamp, obs: emptyObs(kind, at), arch: null, labels: {}, state: 'unknown', score: 100, since: at, factors: [],
       pending: null, pendingCount: 0, silentAfter: Infinity, alertStartsAt: null, offlineCause: null,
     };
     this.devices.set(id, d);
@@ -171,14 +174,16 @@ export class HealthTracker {
   }
 
   private evaluate(d: DeviceHealth, config: HealthConfig, now: number, cause: StateChange['cause']): HealthUpdate {
-    const factors: FactorResult[] = [];
+    const list = effectiveFactors(config, d.obs.kind);
+    const factors = d.factors;
+    if (factors.length > list.length) factors.length = list.length;
     let cost = 0;
     let worst = 0;
     let measured = 0;
-    for (const name of FACTOR_NAMES) {
-      const r = evaluateFactor(name, d.obs, config, now);
-      if (!r) continue;
-      factors.push(r);
+    for (let i = 0; i < list.length; i++) {
+      const [name, fc] = list[i];
+      const r = scoreFactor(name, fc, d.obs, config, now, factors[i]);
+      factors[i] = r;
       cost += r.cost;
       if (r.status === 'critical') worst = 2;
       else if (r.status === 'warning' && worst < 1) worst = 1;
@@ -187,8 +192,8 @@ export class HealthTracker {
     const score = Math.max(0, 100 - cost);
     if (score < config.criticalBelow) worst = 2;
     else if (score < config.degradedBelow && worst < 1) worst = 1;
-    d.factors = factors;
     d.score = score;
+    d.config = this.stamp;
 
     let candidate: HealthState = worst === 2 ? 'critical' : worst === 1 ? 'degraded' : measured > 0 ? 'healthy' : 'unknown';
     if (d.obs.presenceOffline) candidate = 'offline';
@@ -238,16 +243,21 @@ export class HealthTracker {
       const summary = this.describe(d, now);
       alerts.push(makeAlert({
         name: is.name, severity: is.severity, device: d.id, labels, source: this.source, summary, startsAt: now,
-        details: { state: next, score: d.score, factors: d.factors.filter((f) => f.status === 'warning' || f.status === 'critical') },
+        details: { state: next, score: d.score, factors: this.explained(d).filter((f) => f.status === 'warning' || f.status === 'critical') },
       }));
     }
     return {
       change: {
         device: d.id, kind: d.obs.kind, arch: d.arch, labels: d.labels, previous, state: next, score: d.score,
-        factors: d.factors, since: now, cause, config: this.stamp,
+        factors: this.explained(d), since: now, cause, config: this.stamp,
       },
       alerts,
     };
+  }
+
+  /** The factors with their reasons, for messages people read. */
+  explained(d: DeviceHealth): FactorResult[] {
+    return d.factors.map((f) => explain(f, factorFor(this.config, d.obs.kind, f.factor)));
   }
 
   describe(d: DeviceHealth, now: number): string {
@@ -256,7 +266,7 @@ export class HealthTracker {
       const silentS = Math.round((now - d.obs.lastSeen) / 1000);
       return `${d.id} is offline: no message for ${silentS} s (limit ${Math.round(this.limitMs(d) / 1000)} s)`;
     }
-    const bad = d.factors.filter((f) => f.status === 'critical' || f.status === 'warning').sort((a, b) => b.cost - a.cost);
+    const bad = this.explained(d).filter((f) => f.status === 'critical' || f.status === 'warning').sort((a, b) => b.cost - a.cost);
     const why = bad.length ? `: ${bad.slice(0, 3).map((f) => f.reason).join('; ')}` : '';
     return `${d.id} is ${d.state} (score ${d.score})${why}`;
   }
@@ -283,15 +293,14 @@ export class HealthTracker {
       at: now, total: this.devices.size, byState: { ...this.counts }, byKind, config: this.stamp,
       worst: worst.slice(0, worstCount).map((d) => ({
         device: d.id, state: d.state, score: d.score,
-        reasons: d.state === 'offline' ? [this.describe(d, now)] : d.factors.filter((f) => f.status === 'critical' || f.status === 'warning').map((f) => f.reason),
+        reasons: d.state === 'offline' ? [this.describe(d, now)] : this.explained(d).filter((f) => f.status === 'critical' || f.status === 'warning').map((f) => f.reason),
       })),
     };
   }
 
+  /** The record to persist: the live object itself, so recording it after every message allocates nothing. */
   snapshot(id: string): HealthSnapshot | null {
-    const d = this.devices.get(id);
-    if (!d) return null;
-    return { v: 1, state: d.state, score: d.score, since: d.since, factors: d.factors, obs: d.obs, alertStartsAt: d.alertStartsAt, offlineCause: d.offlineCause, config: this.stamp };
+    return this.devices.get(id) ?? null;
   }
 
   /** Brings back a device after a restart; its silence clock runs on from `lastSeen`. */

@@ -4,7 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 
 import { parseDecodeConfig, type SavedDecodeConfig } from '../../lib/decode/config';
-import { Decoder } from '../../lib/decode/decoder';
+import { Decoder, type Decoded } from '../../lib/decode/decoder';
 import { RejectError } from '../../lib/decode/reject';
 import { registryOf } from '../shared/registry-node';
 import { ThrottledStatus } from '../shared/status';
@@ -15,6 +15,18 @@ interface FleetDecodeDef extends NodeDef, SavedDecodeConfig {
 
 type InMessage = NodeMessageInFlow & { deviceId?: unknown; retain?: unknown };
 type Send = (msg: Array<NodeMessageInFlow | null>) => void;
+
+/** msg.contract says which rule read the message; one frozen object per rule, not one per message. */
+const CONTRACTS = new Map<string, Readonly<Record<string, unknown>>>();
+function contractOf(d: Decoded): Readonly<Record<string, unknown>> {
+  const key = `${d.contractVersion}|${d.route}|${d.target ?? ''}`;
+  let c = CONTRACTS.get(key);
+  if (!c) {
+    c = Object.freeze({ version: d.contractVersion, route: d.route, profile: d.profile, direction: d.direction, target: d.target });
+    CONTRACTS.set(key, c);
+  }
+  return c;
+}
 
 export = function register(RED: NodeAPI): void {
   function FleetDecode(this: Node, def: FleetDecodeDef): void {
@@ -32,10 +44,10 @@ export = function register(RED: NodeAPI): void {
     const fleet = registryOf(RED, def.registry);
     let decoded = 0;
     let rejected = 0;
-    const showCounts = (): void => status.set({
+    const showCounts = (): void => status.set(() => ({
       fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot',
       text: RED._('fleet-decode.status.counts', { decoded, rejected }),
-    });
+    }));
     status.now({ fill: 'grey', shape: 'ring', text: RED._('fleet-decode.status.waiting') });
 
     this.on('input', (msg: InMessage, send: Send, done: (err?: Error) => void) => {
@@ -46,12 +58,13 @@ export = function register(RED: NodeAPI): void {
         decoded++;
         fleet?.record(d);
         const rec = d.device.id !== null ? fleet?.get(d.device.id) : undefined;
+        const ref = d.device;
         out.payload = d.payload;
         out.kind = d.kind;
         out.device = rec
-          ? { ...d.device, kind: d.device.kind ?? rec.kind, arch: d.device.arch ?? rec.arch, firmware: d.device.firmware ?? rec.firmware, online: rec.online, labels: rec.labels }
-          : d.device;
-        out.contract = { version: d.contractVersion, route: d.route, profile: d.profile, direction: d.direction, target: d.target };
+          ? { id: ref.id, kind: ref.kind ?? rec.kind, arch: ref.arch ?? rec.arch, firmware: ref.firmware ?? rec.firmware, identified: ref.identified, source: ref.source, online: rec.online, labels: rec.labels }
+          : ref;
+        out.contract = contractOf(d);
         showCounts();
         send([out, null]);
         done();

@@ -51,13 +51,13 @@ export = function register(RED: NodeAPI): void {
     let lastThresholds: unknown = null;
     let lastThresholdConfig: HealthConfig = config;
 
-    const showCounts = (): void => {
+    const showCounts = (): void => status.set(() => {
       const c = tracker.stateCounts();
-      status.set({
+      return {
         fill: c.critical > 0 || c.offline > 0 ? 'red' : c.degraded > 0 ? 'yellow' : 'green', shape: 'dot',
         text: RED._('fleet-health.status.counts', c as unknown as Record<string, number>),
-      });
-    };
+      };
+    });
 
     const toMessages = (updates: HealthUpdate[]): Out[] => {
       const changes: NodeMessageInFlow[] = [];
@@ -75,12 +75,14 @@ export = function register(RED: NodeAPI): void {
     const summaryMsg = (): NodeMessageInFlow => ({ topic: 'health/summary', payload: tracker.summary(Date.now()) } as unknown as NodeMessageInFlow);
 
     // Restore what the registry kept: a device that was critical is still critical after a restart.
+    let restored = fleet === null;
     const ready = fleet ? fleet.ready.then(() => {
       for (const rec of fleet.records()) {
         if (isHealthSnapshot(rec.health)) tracker.restore(rec.id, rec.health, rec.lastSeen, rec.arch, rec.labels);
       }
+      restored = true;
       showCounts();
-    }, () => undefined) : Promise.resolve();
+    }, () => { restored = true; }) : Promise.resolve();
 
     const sweepTimer = setInterval(() => {
       const now = Date.now();
@@ -92,7 +94,7 @@ export = function register(RED: NodeAPI): void {
     }, sweepMs);
     const summaryTimer = summaryMs ? setInterval(() => this.send([null, null, summaryMsg()]), summaryMs) : null;
 
-    this.on('input', (msg: InMessage, send: Send, done: (err?: Error) => void) => {
+    const handle = (msg: InMessage, send: Send, done: (err?: Error) => void): void => {
       if (msg.command === 'summary' || msg.topic === 'health/summary') {
         send([null, null, summaryMsg()]);
         done();
@@ -135,6 +137,13 @@ export = function register(RED: NodeAPI): void {
       if (out[0] || out[1]) send(out);
       showCounts();
       done();
+    };
+
+    // Until the registry has loaded, messages wait (in order): a broker replaying retained births at
+    // start must not create fresh records that hide the persisted ones.
+    this.on('input', (msg: InMessage, send: Send, done: (err?: Error) => void) => {
+      if (restored) handle(msg, send, done);
+      else void ready.then(() => handle(msg, send, done));
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -1,0 +1,162 @@
+/**
+ * Domain figures without Node-RED: decoding and scoring throughput against baselines doing the
+ * least the same input needs, memory per tracked device, the offline sweep, registry persistence.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { Decoder, type Decoded } from '../lib/decode/decoder';
+import { defaultHealthConfig } from '../lib/health/config';
+import { HealthTracker } from '../lib/health/tracker';
+import { FleetRegistry } from '../lib/registry/registry';
+import type { KeyValueStore } from '../lib/registry/persistence';
+import { fleetSpecs } from '../firmware/simulator/fleet';
+import { VirtualDevice, type Publication } from '../firmware/simulator/device';
+import { figure, heapUsed, millis, rate, type Figure } from './measure';
+
+/** An hour of a 1,000-device fleet's traffic, as the broker would deliver it. */
+export function trafficSample(devices = 1000, seconds = 600): Publication[] {
+  const out: Publication[] = [];
+  for (const spec of fleetSpecs(devices, 3)) {
+    const d = new VirtualDevice(spec);
+    d.boot(0);
+    out.push(d.birth(0));
+    for (let t = 0; t <= seconds * 1000; t += 5000) out.push(...d.due(t));
+  }
+  return out;
+}
+
+export function decodeFigures(repeat: number): Figure[] {
+  const sample = trafficSample();
+  const buffers = sample.map((p) => ({ topic: p.topic, payload: Buffer.from(p.payload) }));
+  const decoder = new Decoder();
+  const n = buffers.length;
+  let sink = 0;
+  const parseOnly = rate(n, repeat, () => {
+    for (const b of buffers) { try { sink += Object.keys(JSON.parse(b.payload.toString('utf8')) as object).length; } catch { sink++; } }
+  });
+  const ours = rate(n, repeat, () => {
+    for (const b of buffers) { const r = decoder.decode({ topic: b.topic, payload: b.payload, receivedAt: 1 }); sink += r.ok ? 1 : 0; }
+  });
+  if (sink < 0) console.log(sink);
+  const base = figure('decode', 'baseline: JSON.parse of the same Buffers', 'msg/s', parseOnly);
+  return [base, figure('decode', 'fleet decode: topic map, UTF-8, JSON, schema, normalise', 'msg/s', ours, { ratio: { to: 'JSON.parse', value: figure('', '', '', ours).median / base.median } })];
+}
+
+export function healthFigures(repeat: number): Figure[] {
+  const decoder = new Decoder();
+  const decoded: Decoded[] = [];
+  for (const p of trafficSample()) { const r = decoder.decode({ topic: p.topic, payload: p.payload, receivedAt: 1 }); if (r.ok) decoded.push(r.value); }
+  const n = decoded.length;
+  let sink = 0;
+  const pass = rate(n, repeat, () => {
+    const seen = new Map<string, unknown>();
+    for (const d of decoded) { seen.set(d.device.id!, d.payload); sink++; }
+  });
+  const ours = rate(n, repeat, () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    let at = 1_800_000_000_000;
+    for (const d of decoded) { const u = t.observe({ id: d.device.id!, kind: d.kind, deviceKind: d.device.kind, arch: d.device.arch, payload: d.payload, at: (at += 10) }); sink += u.alerts.length; }
+  });
+  if (sink < 0) console.log(sink);
+  const base = figure('health', 'baseline: last payload per device in a Map', 'msg/s', pass);
+  const f = figure('health', 'scoring: 13 factors, hysteresis, alerts', 'msg/s', ours);
+  return [base, { ...f, ratio: { to: 'Map baseline', value: f.median / base.median } }];
+}
+
+/** Memory for N devices tracked by the registry (with last readings) and health, and the sweep over them. */
+export function scaleFigures(devices: number, repeat: number): Figure[] {
+  const before = heapUsed();
+  const registry = new FleetRegistry(null, { flushMs: 1000 });
+  const tracker = new HealthTracker(defaultHealthConfig());
+  const decoder = new Decoder();
+  const at = 1_800_000_000_000;
+  for (let i = 0; i < devices; i++) {
+    const id = `esp32-c3-full-${i}`;
+    for (const [topic, payload] of [
+      [`esp32c3/full/${id}/sensor`, `{"temperature":${20 + (i % 50) / 10},"humidity":45.5,"pressure":1013.2,"timestamp":1800000000,"reading_count":${i}}`],
+      [`esp32c3/full/${id}/heartbeat`, `{"uptime":${i},"free_heap":46000,"wifi_rssi":-58,"sequence":${i}}`],
+    ]) {
+      const r = decoder.decode({ topic, payload, receivedAt: at });
+      if (!r.ok) throw new Error(JSON.stringify(r.reject));
+      registry.record(r.value);
+      tracker.observe({ id, kind: r.value.kind, deviceKind: 'env-sensor', arch: 'full', payload: r.value.payload, at: at + (i % 1000) });
+      registry.setHealth(id, tracker.snapshot(id));
+    }
+  }
+  const total = heapUsed() - before;
+  const perDevice = total / devices;
+  // Nobody is silent yet: the sweep's everyday cost. Then every device silent at once: its worst.
+  const quiet = millis(repeat, () => { tracker.sweep(at + 1000); });
+  let worst: number[] = [];
+  worst = millis(1, () => { tracker.sweep(at + 10 * 60_000); });
+  const mb = total / 1024 / 1024;
+  return [
+    figure('scale', `memory per device (registry + health), ${devices.toLocaleString('en-US')} devices`, 'B', [perDevice]),
+    figure('scale', `memory in total, ${devices.toLocaleString('en-US')} devices`, 'MB', [mb], { target: '< 300 MB', met: mb < 300 }),
+    figure('scale', `offline sweep over ${devices.toLocaleString('en-US')} devices, none silent`, 'ms', quiet, { target: '< 20 ms', met: quiet.sort((a, b) => a - b)[Math.floor(quiet.length / 2)] < 20 }),
+    figure('scale', `offline sweep over ${devices.toLocaleString('en-US')} devices, all falling silent at once`, 'ms', worst),
+  ];
+}
+
+interface LocalFsStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  set(scope: string, key: string | string[], value: unknown, cb: (err?: Error) => void): void;
+  get(scope: string, key: string | string[], cb: (err: Error | null, ...v: unknown[]) => void): void;
+  keys(scope: string, cb: (err: Error | null, keys: string[]) => void): void;
+}
+
+/** Node-RED's own localfilesystem context store, as settings.js configures it for npm start. */
+function localFileStore(dir: string): { kv: KeyValueStore; store: LocalFsStore } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const make = require('@node-red/runtime/lib/nodes/context/localfilesystem') as (c: unknown) => LocalFsStore;
+  const store = make({ dir, base: 'context', cache: true, flushInterval: 30 });
+  const scope = 'fleetregistry';
+  const kv: KeyValueStore = {
+    keys: () => new Promise((res, rej) => store.keys(scope, (e, k) => (e ? rej(e) : res(k)))),
+    get: (keys) => new Promise((res, rej) => store.get(scope, keys, (e, ...v) => (e ? rej(e) : res(v)))),
+    set: (keys, values) => new Promise((res, rej) => store.set(scope, keys, values, (e) => (e ? rej(e) : res()))),
+  };
+  return { kv, store };
+}
+
+export async function persistenceFigures(devices: number): Promise<Figure[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-ctx-'));
+  try {
+    const decoder = new Decoder();
+    const first = localFileStore(dir);
+    await first.store.open();
+    const reg = new FleetRegistry(first.kv, { flushMs: 60_000 });
+    await reg.ready;
+    for (let i = 0; i < devices; i++) {
+      const r = decoder.decode({ topic: `esp32/mon-${i}/health`, payload: `{"uptime":${i},"free_memory":28000,"wifi_rssi":-60}`, receivedAt: 1_800_000_000_000 + i });
+      if (r.ok) reg.record(r.value);
+    }
+    const t0 = process.hrtime.bigint();
+    await reg.persistence!.flush();
+    const setMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const t1 = process.hrtime.bigint();
+    await first.store.close();
+    const fileMs = Number(process.hrtime.bigint() - t1) / 1e6;
+    const bytes = fs.readdirSync(path.join(dir, 'context')).reduce((a, sub) => a + fs.readdirSync(path.join(dir, 'context', sub)).reduce((b, f) => b + fs.statSync(path.join(dir, 'context', sub, f)).size, 0), 0);
+
+    const t2 = process.hrtime.bigint();
+    const second = localFileStore(dir);
+    await second.store.open();
+    const reg2 = new FleetRegistry(second.kv, { flushMs: 60_000 });
+    const loaded = await reg2.ready;
+    const loadMs = Number(process.hrtime.bigint() - t2) / 1e6;
+    await second.store.close();
+    if (loaded !== devices) throw new Error(`loaded ${loaded} of ${devices}`);
+    const n = devices.toLocaleString('en-US');
+    return [
+      figure('persistence', `registry flush of ${n} changed devices into the context cache, per device`, 'μs', [(setMs * 1000) / devices]),
+      figure('persistence', `localfilesystem writing ${n} devices to disk (${(bytes / 1024 / 1024).toFixed(1)} MB)`, 'ms', [fileMs]),
+      figure('persistence', `restart: open the store and load ${n} devices`, 'ms', [loadMs]),
+    ];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,71 @@
+/** Timing and memory helpers: repeated runs, medians with min–max, ratios taken in the same run. */
+export interface Figure {
+  readonly section: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** Against the baseline named, measured in the same run. */
+  readonly ratio?: { readonly to: string; readonly value: number };
+  readonly target?: string;
+  readonly met?: boolean;
+}
+
+export function stats(samples: number[]): { median: number; min: number; max: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+}
+
+/** Runs `fn` `repeat` times, each over `n` operations; returns operations per second per run. */
+export function rate(n: number, repeat: number, fn: () => void): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const t = process.hrtime.bigint();
+    fn();
+    const s = Number(process.hrtime.bigint() - t) / 1e9;
+    out.push(n / s);
+  }
+  return out;
+}
+
+export function millis(repeat: number, fn: () => void): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const t = process.hrtime.bigint();
+    fn();
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return out;
+}
+
+export function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (!g) throw new Error('run the benchmarks with node --expose-gc (npm run bench does)');
+  g();
+  g();
+}
+
+export function heapUsed(): number {
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+export function figure(section: string, name: string, unit: string, samples: number[], extra: Partial<Figure> = {}): Figure {
+  return { section, name, unit, ...stats(samples), ...extra };
+}
+
+const fmt = (x: number): string => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+export function table(figures: readonly Figure[]): string {
+  const rows = figures.map((f) => [
+    f.section, f.name, `${fmt(f.median)} ${f.unit}`, `${fmt(f.min)}–${fmt(f.max)}`,
+    f.ratio ? `${f.ratio.value.toFixed(2)}× ${f.ratio.to}` : '',
+    f.target ? `${f.target} ${f.met === undefined ? '' : f.met ? '✓' : '✗'}` : '',
+  ]);
+  const head = ['section', 'measure', 'median', 'min–max', 'ratio', 'target'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,42 @@
+/**
+ * npm run bench: every figure in one table, ratios against baselines measured in the same run,
+ * written to .bench-results/latest.json. Not part of npm test.
+ *   --quick   fewer repeats and 10,000 instead of 100,000 devices, for a smoke run
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { decodeFigures, healthFigures, persistenceFigures, scaleFigures } from './domain';
+import { table, type Figure } from './measure';
+import { pipelineFigures } from './pipeline';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const repeat = quick ? 3 : 5;
+  const devices = quick ? 10_000 : 100_000;
+  const figures: Figure[] = [];
+  const section = async (name: string, f: () => Figure[] | Promise<Figure[]>) => {
+    process.stderr.write(`bench: ${name}…\n`);
+    figures.push(...(await f()));
+  };
+  await section('decode', () => decodeFigures(repeat));
+  await section('health', () => healthFigures(repeat));
+  await section('scale', () => scaleFigures(devices, repeat * 4));
+  await section('persistence', () => persistenceFigures(devices));
+  await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
+
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  console.log(`\nESP32 fleet benchmarks — ${machine}${quick ? ' (quick)' : ''}\n`);
+  console.log(table(figures));
+  const dir = path.resolve(__dirname, '..', '..', '.bench-results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), machine, quick, figures }, null, 2));
+  console.log(`\nwritten to .bench-results/latest.json`);
+  process.exit(0);
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack);
+  process.exit(1);
+});

@@ -1,7 +1,8 @@
 /**
  * npm run bench: every figure in one table, ratios against baselines measured in the same run,
  * written to .bench-results/latest.json. Not part of npm test.
- *   --quick   fewer repeats and 10,000 instead of 100,000 devices, for a smoke run
+ *   --quick      fewer repeats, 10,000 instead of 100,000 devices, lower broker rates: a smoke run
+ *   --no-broker  skip the end-to-end runs through Mosquitto and aedes
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import path from 'node:path';
 
 import { decodeFigures, healthFigures, persistenceFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
+import { brokerFigures } from './broker';
 import { pipelineFigures } from './pipeline';
 
 async function main(): Promise<void> {
@@ -25,6 +27,11 @@ async function main(): Promise<void> {
   await section('scale', () => scaleFigures(devices, repeat * 4));
   await section('persistence', () => persistenceFigures(devices));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
+  if (!process.argv.includes('--no-broker')) {
+    const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 30_000, 40_000];
+    await section('broker: mosquitto', () => brokerFigures('mosquitto', rates, quick ? 3 : 5));
+    await section('broker: aedes', () => brokerFigures('aedes', quick ? [2_000] : [5_000, 10_000, 20_000], quick ? 3 : 5));
+  }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`\nESP32 fleet benchmarks — ${machine}${quick ? ' (quick)' : ''}\n`);

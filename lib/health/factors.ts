@@ -93,7 +93,7 @@ export function explain(f: FactorScore, fc: FactorConfig): FactorResult {
       : f.status === 'warning' ? `${label} ${shown} ${side} the warning ${fmt(f.warn, unit)}`
       : `${label} ${shown}`;
   }
-  return { ...f, reason };
+  return { factor: f.factor, status: f.status, cost: f.cost, value: f.value, warn: f.warn, crit: f.crit, reason };
 }
 
 /**

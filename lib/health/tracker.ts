@@ -257,7 +257,8 @@ export class HealthTracker {
 
   /** The factors with their reasons, for messages people read. */
   explained(d: DeviceHealth): FactorResult[] {
-    return d.factors.map((f) => explain(f, factorFor(this.config, d.obs.kind, f.factor)));
+    const list = effectiveFactors(this.config, d.obs.kind);
+    return d.factors.map((f, i) => explain(f, list[i]?.[0] === f.factor ? list[i][1] : factorFor(this.config, d.obs.kind, f.factor)));
   }
 
   describe(d: DeviceHealth, now: number): string {

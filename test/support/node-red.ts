@@ -29,6 +29,11 @@ export class NodeRedProcess {
     linkPackage(this.userDir);
   }
 
+  get pid(): number {
+    if (!this.child?.pid) throw new Error('Node-RED is not running');
+    return this.child.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

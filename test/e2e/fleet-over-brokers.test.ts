@@ -135,7 +135,7 @@ for (const { name, start, runtime, redOptions } of SCENARIOS) {
         const summary = await waitFor('a summary after the restart', () => summaries[summaries.length - 1], 10_000);
         assert.equal(summary.worst.find((w) => w.device === victim.id)?.state, 'critical', JSON.stringify(summary));
 
-        // Its reading interval is 1 s at this speed and the flow goes offline after 8 intervals.
+        // The flow expects env-sensors every second (the simulator's rate at this speed) and goes offline after 8.
         const offline = await waitFor('the victim offline by silence', () => alerts.find((a) => a.device === victim.id && a.name === 'DeviceOffline'), 20_000);
         const sinceLastSeen = offline.receivedAt - lastSeen;
         const sinceRestart = offline.receivedAt - restarted;

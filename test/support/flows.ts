@@ -2,7 +2,7 @@
  * The quick-start pipeline with its debug nodes swapped for MQTT outputs, so a test outside the
  * Node-RED process can see what fleet-decode sent: e2e/decoded and e2e/rejects.
  */
-export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { multiple: 8 } }): unknown[] {
+export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { multiple: 8, intervals: { 'env-sensor': 1 } } }): unknown[] {
   const tab = 'e2e-tab';
   const inputs = ['esp32c3/#', 'esp32/#', 'csi/#', 'audio/#'].map((topic, i) => ({
     id: `e2e-in-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker: 'e2e-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['e2e-decode']],

@@ -272,11 +272,18 @@ export class HealthTracker {
     return `${d.id} is ${d.state} (score ${d.score})${why}`;
   }
 
-  /** Marks devices offline that have been silent too long. Cost: one comparison per device. */
-  sweep(now: number): HealthUpdate[] {
+  /**
+   * Marks devices offline that have been silent too long. Cost: one comparison per device, plus the
+   * messages for those that changed; `max` caps those per call, so a fleet-wide outage can be taken
+   * in slices without holding the event loop (call again while it returns `max` updates).
+   */
+  sweep(now: number, max = Infinity): HealthUpdate[] {
     const out: HealthUpdate[] = [];
     for (const d of this.devices.values()) {
-      if (now > d.silentAfter && d.state !== 'offline') out.push(this.apply(d, 'offline', now, 'silence'));
+      if (now > d.silentAfter && d.state !== 'offline') {
+        out.push(this.apply(d, 'offline', now, 'silence'));
+        if (out.length >= max) break;
+      }
     }
     return out;
   }

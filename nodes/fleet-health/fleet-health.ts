@@ -84,13 +84,21 @@ export = function register(RED: NodeAPI): void {
       showCounts();
     }, () => { restored = true; }) : Promise.resolve();
 
-    const sweepTimer = setInterval(() => {
-      const now = Date.now();
-      const updates = tracker.sweep(now);
-      if (updates.length === 0) return;
+    // A fleet-wide outage (the broker gone) makes every device silent at once: take it in slices so
+    // messages keep flowing between them.
+    const SWEEP_SLICE = 2000;
+    let sweeping = false;
+    const sweepSlice = (now: number): void => {
+      const updates = tracker.sweep(now, SWEEP_SLICE);
       for (const u of updates) if (u.change) fleet?.markSilent(u.change.device, now);
-      this.send(toMessages(updates));
-      showCounts();
+      if (updates.length) { this.send(toMessages(updates)); showCounts(); }
+      if (updates.length === SWEEP_SLICE) setImmediate(() => sweepSlice(now));
+      else sweeping = false;
+    };
+    const sweepTimer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      sweepSlice(Date.now());
     }, sweepMs);
     const summaryTimer = summaryMs ? setInterval(() => this.send([null, null, summaryMsg()]), summaryMs) : null;
 

@@ -19,6 +19,11 @@ const ADMIN = '/admin';
 
 interface FlowNode { id: string; type: string; port?: string; [k: string]: unknown }
 
+/** Waits until no edit tray is open: opening another while one slides away mixes up their inputs. */
+async function trayClosed(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10_000 });
+}
+
 /** The shipped flow as a user would import it, pointed at the test's broker port. */
 function quickStart(port: number): FlowNode[] {
   const flow = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'quick-start.json'), 'utf8')) as FlowNode[];
@@ -117,6 +122,37 @@ describe('quick-start flow and the editor', function () {
     await page.locator('#node-input-prefixMap').blur();
     await waitFor('the prefix map to be valid again', async () => !(await page.locator('#node-input-prefixMap').getAttribute('class'))?.includes('input-error'), 5000);
     await page.screenshot({ path: path.join(shots, 'decode-dialog.png') });
+  });
+
+  it('health dialog: the factor table, a refused threshold named by the runtime\'s check, and the saved value', async () => {
+    await page.click('#node-dialog-cancel');
+    await trayClosed(page);
+    await page.evaluate(() => {
+      const w = window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
+      w.RED.editor.edit(w.RED.nodes.node('qs-health'));
+    });
+    await page.waitForSelector('#fleet-health-factors tbody tr');
+    assert.equal(await page.locator('select#node-input-registry').count(), 1, 'the registry is a config-node picker');
+    assert.equal(await page.locator('#fleet-health-factors tbody tr').count(), 13);
+    await page.waitForSelector('#fleet-health-check:has-text("Configuration is valid.")', { timeout: 10_000 });
+    const heapWarn = page.locator('#fleet-health-factors tbody tr').first().locator('input.fh-warn');
+    await heapWarn.fill('1000');
+    await heapWarn.dispatchEvent('change');
+    await page.waitForSelector('#fleet-health-check:has-text("factors.heap")', { timeout: 10_000 });
+    assert.match(await page.textContent('#fleet-health-check') ?? '', /crit \(2500\) must be at or below warn \(1000\)/);
+    await heapWarn.fill('6000');
+    await heapWarn.dispatchEvent('change');
+    await page.waitForSelector('#fleet-health-check:has-text("Configuration is valid.")', { timeout: 10_000 });
+    await page.screenshot({ path: path.join(shots, 'health-dialog.png') });
+    await page.click('#node-dialog-ok');
+    await trayClosed(page);
+    const saved = await page.evaluate(() => (window as unknown as { RED: { nodes: { node(id: string): { scoring: string } } } }).RED.nodes.node('qs-health').scoring);
+    assert.equal((JSON.parse(saved) as { factors: { heap: { warn: number } } }).factors.heap.warn, 6000);
+    await page.evaluate(() => {
+      const w = window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
+      w.RED.editor.edit(w.RED.nodes.node('qs-decode'));
+    });
+    await page.waitForSelector('#node-input-btn-registry-edit');
   });
 
   it('registry dialog lists the live devices through the admin endpoint under a custom httpAdminRoot', async () => {

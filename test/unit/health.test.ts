@@ -263,6 +263,15 @@ describe('health: presence and silence', () => {
     assert.equal(t.get('d')!.state, 'offline');
   });
 
+  it('takes a fleet-wide silence in slices when asked', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    for (let i = 0; i < 250; i++) t.observe({ id: `d${i}`, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1 }, at: T0 });
+    const slices: number[] = [];
+    for (let n = -1; n !== 0;) { n = t.sweep(T0 + 70_000, 100).length; slices.push(n); }
+    assert.deepEqual(slices, [100, 100, 50, 0]);
+    assert.equal(t.stateCounts().offline, 250);
+  });
+
   it('sweeps 10,000 devices touching only the silent ones', () => {
     const t = new HealthTracker(defaultHealthConfig());
     for (let i = 0; i < 10_000; i++) t.observe({ id: `d${i}`, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1 }, at: i < 100 ? T0 : T0 + 50_000 });

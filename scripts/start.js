@@ -22,7 +22,10 @@ function prepareUserDir() {
   linkPackage(userDir);
   const flowFile = path.join(userDir, settings.flowFile);
   if (fresh || !fs.existsSync(flowFile)) {
-    fs.copyFileSync(path.join(root, 'flows', 'quick-start.json'), flowFile);
+    // The shipped flow points at 127.0.0.1:1883; here it points at the broker this script starts.
+    const flow = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'quick-start.json'), 'utf8'));
+    for (const n of flow) if (n.type === 'mqtt-broker') Object.assign(n, { broker: mqttHost, port: String(mqttPort) });
+    fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
     console.log(`[start] deployed flows/quick-start.json to ${flowFile}`);
   } else {
     console.log(`[start] keeping your flows in ${flowFile} (npm start -- --fresh puts the quick-start flow back)`);

@@ -1,0 +1,138 @@
+/** Grouping, dedup, timing, resolve, silences and inhibition on a controllable clock (no sleeps). */
+import assert from 'node:assert/strict';
+
+import { makeAlert, type FleetAlert } from '../../lib/health/alert';
+import { AlertDispatcher, type InhibitRule } from '../../lib/alerts/dispatcher';
+import { compileMatcher, parseMatcher, type CompiledMatcher } from '../../lib/alerts/matchers';
+import { compileTree, type RouteConfig } from '../../lib/alerts/routes';
+
+const T0 = 1_800_000_000_000;
+const S = 1000;
+const M = 60 * S;
+
+const matchers = (...texts: string[]): CompiledMatcher[] => texts.map((t) => {
+  const p = parseMatcher(t);
+  if (!p.ok) throw new Error(p.reason);
+  const c = compileMatcher(p.value);
+  if (!c.ok) throw new Error(c.reason);
+  return c.value;
+});
+
+function dispatcher(cfg: RouteConfig, inhibit: InhibitRule[] = []): AlertDispatcher {
+  const t = compileTree(cfg, ['dashboard', 'email', 'chat']);
+  if (!t.ok) throw new Error(t.reason);
+  return new AlertDispatcher(t.value, inhibit);
+}
+
+const alert = (name: string, device: string, site: string, severity: 'critical' | 'major' | 'warning', endsAt: number | null = null, startsAt = T0): FleetAlert =>
+  makeAlert({ name, severity, device, labels: { site }, summary: `${device} ${name}`, startsAt, endsAt, source: 'test' });
+
+/** Runs the clock forward second by second, collecting what flush sends. */
+function run(d: AlertDispatcher, from: number, to: number) {
+  const out = [];
+  for (let t = from; t <= to; t += S) out.push(...d.flush(t));
+  return out;
+}
+
+describe('alert dispatch: grouping and timing', () => {
+  const tree: RouteConfig = { receiver: 'dashboard', group_by: ['alertname', 'site'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
+
+  it('waits group_wait, then sends one notification for the group, not one per alert', () => {
+    const d = dispatcher(tree);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    d.receive(alert('DeviceOffline', 'd-2', 'north', 'major'), T0 + 10 * S);
+    assert.equal(run(d, T0, T0 + 29 * S).length, 0);
+    const [n] = run(d, T0 + 30 * S, T0 + 30 * S);
+    assert.deepEqual([n.receiver, n.firing, n.status, n.repeat], ['dashboard', 2, 'firing', false]);
+    assert.deepEqual(n.groupLabels, { alertname: 'DeviceOffline', site: 'north' });
+  });
+
+  it('deduplicates by fingerprint and stays quiet until repeat_interval', () => {
+    const d = dispatcher(tree);
+    const a = alert('DeviceOffline', 'd-1', 'north', 'major');
+    d.receive(a, T0);
+    assert.equal(run(d, T0, T0 + 30 * S).length, 1);
+    for (let i = 1; i < 50; i++) d.receive(a, T0 + i * M);
+    const later = run(d, T0 + 31 * S, T0 + 4 * 3600 * S + 30 * S);
+    assert.equal(later.length, 1, 'one repeat after four hours');
+    assert.equal(later[0].repeat, true);
+  });
+
+  it('a new alert in the group goes out at the next group_interval, not before', () => {
+    const d = dispatcher(tree);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    run(d, T0, T0 + 30 * S);
+    d.receive(alert('DeviceOffline', 'd-2', 'north', 'major'), T0 + M);
+    assert.equal(run(d, T0 + 31 * S, T0 + 5 * M + 29 * S).length, 0);
+    const [n] = run(d, T0 + 5 * M + 30 * S, T0 + 5 * M + 30 * S);
+    assert.equal(n.firing, 2);
+  });
+
+  it('sends a resolve notification, then forgets the group', () => {
+    const d = dispatcher(tree);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    run(d, T0, T0 + 30 * S);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major', T0 + 2 * M), T0 + 2 * M);
+    const [n] = run(d, T0 + 31 * S, T0 + 5 * M + 30 * S);
+    assert.deepEqual([n.status, n.resolved, n.firing], ['resolved', 1, 0]);
+    assert.equal(d.groupCount, 0);
+  });
+
+  it('an alert resolved within group_wait sends nothing', () => {
+    const d = dispatcher(tree);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major', T0 + 5 * S), T0 + 5 * S);
+    assert.equal(run(d, T0, T0 + 10 * M).length, 0);
+  });
+
+  it('groups per route: with continue, each receiver gets its own notification', () => {
+    const d = dispatcher({ receiver: 'dashboard', group_by: ['alertname'], routes: [
+      { matchers: ['severity=critical'], receiver: 'chat', continue: true },
+      { matchers: ['severity=~"critical|major"'], receiver: 'email' },
+    ] });
+    assert.deepEqual(d.receive(alert('DeviceCritical', 'd-1', 'north', 'critical'), T0), ['chat', 'email']);
+    const sent = run(d, T0, T0 + 30 * S);
+    assert.deepEqual(sent.map((n) => n.receiver).sort(), ['chat', 'email']);
+  });
+});
+
+describe('alert dispatch: silences and inhibition', () => {
+  const tree: RouteConfig = { receiver: 'dashboard', group_by: ['alertname', 'site'], group_wait: '30s', group_interval: '1m' };
+
+  it('a silence mutes matching alerts until it ends; then they go out', () => {
+    const d = dispatcher(tree);
+    d.addSilence({ id: 's1', matchers: matchers('site=north'), endsAt: T0 + 10 * M });
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    d.receive(alert('DeviceOffline', 'd-2', 'south', 'major'), T0);
+    const first = run(d, T0, T0 + 30 * S);
+    assert.deepEqual(first.map((n) => n.groupLabels.site), ['south']);
+    assert.equal(d.mutedBy(alert('DeviceOffline', 'd-1', 'north', 'major'), T0 + M), 'silence s1');
+    assert.equal(run(d, T0 + 31 * S, T0 + 10 * M - S).length, 0);
+    const after = run(d, T0 + 10 * M, T0 + 11 * M);
+    assert.deepEqual(after.map((n) => n.groupLabels.site), ['north']);
+  });
+
+  it('an expired-by-message silence stops muting at once', () => {
+    const d = dispatcher(tree);
+    d.addSilence({ id: 's1', matchers: matchers('alertname=DeviceOffline'), endsAt: T0 + 3600 * S });
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    assert.equal(run(d, T0, T0 + 2 * M).length, 0);
+    assert.equal(d.expireSilence('s1'), true);
+    assert.equal(run(d, T0 + 2 * M + S, T0 + 4 * M).length, 1);
+  });
+
+  it('inhibition: a site-wide broker outage mutes that site\'s device-offline alerts only', () => {
+    const rule: InhibitRule = { source: matchers('alertname=BrokerDown'), target: matchers('alertname=DeviceOffline'), equal: ['site'] };
+    const d = dispatcher(tree, [rule]);
+    d.receive(makeAlert({ name: 'BrokerDown', severity: 'critical', device: null, labels: { site: 'north' }, summary: 'broker down', startsAt: T0, source: 'test' }), T0);
+    d.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    d.receive(alert('DeviceOffline', 'd-2', 'south', 'major'), T0);
+    const sent = run(d, T0, T0 + 30 * S);
+    assert.deepEqual(sent.map((n) => `${n.groupLabels.alertname}@${n.groupLabels.site}`).sort(), ['BrokerDown@north', 'DeviceOffline@south']);
+    assert.match(d.mutedBy(alert('DeviceOffline', 'd-1', 'north', 'major'), T0)!, /inhibited by BrokerDown/);
+    // The outage ends: the muted device alert goes out at the next interval.
+    d.receive(makeAlert({ name: 'BrokerDown', severity: 'critical', device: null, labels: { site: 'north' }, summary: 'broker down', startsAt: T0, endsAt: T0 + 2 * M, source: 'test' }), T0 + 2 * M);
+    const after = run(d, T0 + 2 * M, T0 + 3 * M);
+    assert.ok(after.some((n) => n.groupLabels.alertname === 'DeviceOffline' && n.groupLabels.site === 'north' && n.firing === 1));
+  });
+});

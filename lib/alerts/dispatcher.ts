@@ -8,6 +8,7 @@
 import type { FleetAlert } from '../health/alert';
 import { matchesAll, type CompiledMatcher } from './matchers';
 import { groupKey, matchRoutes, type Route } from './routes';
+import { isActive, type TimeIntervalSpec } from './time-intervals';
 
 export interface Notification {
   readonly receiver: string;
@@ -21,7 +22,23 @@ export interface Notification {
   readonly resolved: number;
   /** True when nothing changed and the group is sent again because repeat_interval passed. */
   readonly repeat: boolean;
+  /** Set when this is an escalation: the alert was not acknowledged in time. */
+  readonly escalation?: { readonly afterMs: number; readonly fingerprint: string };
   readonly at: number;
+}
+
+/** An unacknowledged alert matching `matchers` goes to `receiver` after `afterMs`. */
+export interface Escalation {
+  readonly matchers: readonly CompiledMatcher[];
+  readonly afterMs: number;
+  readonly receiver: string;
+}
+
+interface Active {
+  alert: FleetAlert;
+  readonly since: number;
+  acked: boolean;
+  readonly escalated: Set<number>;
 }
 
 export interface Silence {
@@ -53,10 +70,34 @@ interface Group {
 export class AlertDispatcher {
   private readonly groups = new Map<string, Group>();
   private readonly silences = new Map<string, Silence>();
-  /** Firing alerts by fingerprint, for inhibition. */
-  private readonly firing = new Map<string, FleetAlert>();
+  /** Firing alerts by fingerprint: for inhibition, acknowledgement and escalation. */
+  private readonly firing = new Map<string, Active>();
 
-  constructor(private tree: Route, private inhibitRules: readonly InhibitRule[] = []) {}
+  constructor(
+    private tree: Route,
+    private inhibitRules: readonly InhibitRule[] = [],
+    private timeIntervals: ReadonlyMap<string, readonly TimeIntervalSpec[]> = new Map(),
+    private escalations: readonly Escalation[] = [],
+  ) {}
+
+  /** A route's mute_time_intervals hold it quiet; its active_time_intervals, when set, are the only times it speaks. */
+  routeMuted(route: Route, now: number): boolean {
+    const active = (name: string): boolean => isActive(this.timeIntervals.get(name) ?? [], now) === true;
+    if (route.muteTimeIntervals.some(active)) return true;
+    return route.activeTimeIntervals.length > 0 && !route.activeTimeIntervals.some(active);
+  }
+
+  /** Acknowledges firing alerts by fingerprint, or all matching the matchers; returns how many. */
+  acknowledge(by: string | readonly CompiledMatcher[]): number {
+    let n = 0;
+    for (const a of this.firing.values()) {
+      if (typeof by === 'string' ? a.alert.fingerprint === by : matchesAll(by, a.alert.labels)) {
+        if (!a.acked) n++;
+        a.acked = true;
+      }
+    }
+    return n;
+  }
 
   get groupCount(): number {
     return this.groups.size;
@@ -90,7 +131,7 @@ export class AlertDispatcher {
     }
     for (const rule of this.inhibitRules) {
       if (!matchesAll(rule.target, alert.labels)) continue;
-      for (const src of this.firing.values()) {
+      for (const { alert: src } of this.firing.values()) {
         if (src.fingerprint === alert.fingerprint || !matchesAll(rule.source, src.labels)) continue;
         if (rule.equal.every((l) => (src.labels[l] ?? '') === (alert.labels[l] ?? ''))) return `inhibited by ${src.labels.alertname ?? src.fingerprint}`;
       }
@@ -100,8 +141,13 @@ export class AlertDispatcher {
 
   /** Takes an alert (firing or resolved); returns the receivers it was routed to. */
   receive(alert: FleetAlert, now: number): string[] {
-    if (alert.status === 'firing') this.firing.set(alert.fingerprint, alert);
-    else this.firing.delete(alert.fingerprint);
+    if (alert.status === 'firing') {
+      const known = this.firing.get(alert.fingerprint);
+      if (known) known.alert = alert;
+      else this.firing.set(alert.fingerprint, { alert, since: now, acked: false, escalated: new Set() });
+    } else {
+      this.firing.delete(alert.fingerprint);
+    }
     const routes = matchRoutes(this.tree, alert.labels);
     for (const route of routes) {
       const key = groupKey(route, alert.labels);
@@ -119,9 +165,11 @@ export class AlertDispatcher {
 
   /** Notifications due at `now`. Call it on a timer (every second is plenty). */
   flush(now: number): Notification[] {
-    const out: Notification[] = [];
+    const out: Notification[] = this.escalate(now);
     for (const g of this.groups.values()) {
       if (now < g.nextFlushAt) continue;
+      // Quiet hours: nothing goes out and nothing is marked sent, so it all goes out when they end.
+      if (this.routeMuted(g.route, now)) { g.nextFlushAt = now + g.route.groupIntervalMs; continue; }
       const shown: FleetAlert[] = [];
       for (const a of g.alerts.values()) if (a.status === 'resolved' || this.mutedBy(a, now) === null) shown.push(a);
       const firing = shown.filter((a) => a.status === 'firing');
@@ -142,6 +190,23 @@ export class AlertDispatcher {
       for (const [fp, a] of g.alerts) if (a.status === 'resolved') g.alerts.delete(fp);
       if (g.alerts.size === 0) this.groups.delete(g.key);
       else g.nextFlushAt = now + g.route.groupIntervalMs;
+    }
+    return out;
+  }
+
+  private escalate(now: number): Notification[] {
+    const out: Notification[] = [];
+    if (this.escalations.length === 0) return out;
+    for (const a of this.firing.values()) {
+      if (a.acked) continue;
+      this.escalations.forEach((e, i) => {
+        if (a.escalated.has(i) || now - a.since < e.afterMs || !matchesAll(e.matchers, a.alert.labels) || this.mutedBy(a.alert, now) !== null) return;
+        a.escalated.add(i);
+        out.push({
+          receiver: e.receiver, route: `escalation[${i}]`, groupKey: `escalation[${i}]{${a.alert.fingerprint}}`, groupLabels: { ...a.alert.labels },
+          status: 'firing', alerts: [a.alert], firing: 1, resolved: 0, repeat: false, escalation: { afterMs: e.afterMs, fingerprint: a.alert.fingerprint }, at: now,
+        });
+      });
     }
     return out;
   }

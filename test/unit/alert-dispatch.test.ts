@@ -136,3 +136,46 @@ describe('alert dispatch: silences and inhibition', () => {
     assert.ok(after.some((n) => n.groupLabels.alertname === 'DeviceOffline' && n.groupLabels.site === 'north' && n.firing === 1));
   });
 });
+
+describe('alert dispatch: quiet hours and escalation', () => {
+  it('time intervals: weekdays, times, days of the month, months and a time zone', async () => {
+    const { isActive, checkSpec } = await import('../../lib/alerts/time-intervals');
+    const at = (iso: string) => Date.parse(iso);
+    const working = [{ weekdays: ['monday:friday'], times: [{ start_time: '08:00', end_time: '18:00' }], location: 'Europe/Amsterdam' }];
+    assert.equal(isActive(working, at('2026-11-23T07:30:00Z')), true, 'Monday 08:30 in Amsterdam');
+    assert.equal(isActive(working, at('2026-11-23T06:30:00Z')), false, 'Monday 07:30 in Amsterdam');
+    assert.equal(isActive(working, at('2026-11-22T10:00:00Z')), false, 'Sunday');
+    assert.equal(isActive([{ days_of_month: ['-1'] }], at('2026-02-28T12:00:00Z')), true, 'last day of February');
+    assert.equal(isActive([{ months: ['december:february'] }], at('2026-01-10T12:00:00Z')), null, 'a wrapping range does not read');
+    assert.equal(isActive([{ months: ['november', '12'] }], at('2026-11-10T12:00:00Z')), true);
+    assert.deepEqual(checkSpec({ times: [{ start_time: '18:00', end_time: '08:00' }] }).ok, false);
+    assert.deepEqual(checkSpec({ location: 'Mars/Olympus' }).ok, false);
+  });
+
+  it('a route muted by quiet hours holds its notifications and sends them when the hours end', () => {
+    const t = compileTree({ receiver: 'dashboard', group_wait: '30s', group_interval: '1m', routes: [{ matchers: ['severity=warning'], receiver: 'email', mute_time_intervals: ['nights'] }] }, ['dashboard', 'email'], ['nights']);
+    if (!t.ok) throw new Error(t.reason);
+    const nights = new Map([['nights', [{ times: [{ start_time: '22:00', end_time: '24:00' }, { start_time: '00:00', end_time: '07:00' }] }]]]);
+    const d = new AlertDispatcher(t.value, [], nights);
+    const night = Date.parse('2026-11-23T23:00:00Z');
+    d.receive(makeAlert({ name: 'DeviceDegraded', severity: 'warning', device: 'd-1', summary: 's', startsAt: night, source: 'test' }), night);
+    assert.equal(run(d, night, Date.parse('2026-11-24T06:59:00Z')).length, 0);
+    const morning = run(d, Date.parse('2026-11-24T07:00:00Z'), Date.parse('2026-11-24T07:02:00Z'));
+    assert.deepEqual(morning.map((n) => n.receiver), ['email']);
+  });
+
+  it('escalates a critical alert not acknowledged in time, once; an acknowledged one stays put', () => {
+    const t = compileTree({ receiver: 'chat', group_wait: '0s' }, ['chat', 'email']);
+    if (!t.ok) throw new Error(t.reason);
+    const d = new AlertDispatcher(t.value, [], new Map(), [{ matchers: matchers('severity=critical'), afterMs: 15 * M, receiver: 'email' }]);
+    const a = alert('DeviceCritical', 'd-1', 'north', 'critical');
+    const b = alert('DeviceCritical', 'd-2', 'north', 'critical');
+    d.receive(a, T0);
+    d.receive(b, T0);
+    assert.equal(d.acknowledge(b.fingerprint), 1);
+    const sent = run(d, T0, T0 + 20 * M);
+    const escalations = sent.filter((n) => n.escalation);
+    assert.deepEqual(escalations.map((n) => [n.receiver, n.alerts[0].device, n.at - T0]), [['email', 'd-1', 15 * M]]);
+    assert.equal(d.acknowledge(matchers('device=d-1')), 1);
+  });
+});

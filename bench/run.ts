@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { decodeFigures, healthFigures, persistenceFigures, scaleFigures } from './domain';
+import { decodeFigures, healthFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
 import { brokerFigures } from './broker';
 import { pipelineFigures } from './pipeline';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   };
   await section('decode', () => decodeFigures(repeat));
   await section('health', () => healthFigures(repeat));
+  await section('alerts', () => routingFigures(repeat));
   await section('scale', () => scaleFigures(devices, repeat * 4));
   await section('persistence', () => persistenceFigures(devices));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));

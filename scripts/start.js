@@ -16,6 +16,15 @@ const devices = Number(process.env.FLEET_DEVICES || 50);
 const speed = Number(process.env.FLEET_SIM_SPEED || 5);
 const fresh = process.argv.includes('--fresh');
 
+function hasDashboard() {
+  try {
+    require.resolve('@flowfuse/node-red-dashboard/package.json', { paths: [root] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function prepareUserDir() {
   const userDir = settings.userDir;
   fs.mkdirSync(userDir, { recursive: true });
@@ -24,6 +33,9 @@ function prepareUserDir() {
   if (fresh || !fs.existsSync(flowFile)) {
     // The shipped flow points at 127.0.0.1:1883; here it points at the broker this script starts.
     const flow = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'quick-start.json'), 'utf8'));
+    // The dashboard tab needs @flowfuse/node-red-dashboard (a devDependency), so it lives in demo/,
+    // not in flows/ where every flow must work on any Node-RED.
+    if (hasDashboard()) flow.push(...JSON.parse(fs.readFileSync(path.join(root, 'demo', 'fleet-dashboard.json'), 'utf8')));
     for (const n of flow) if (n.type === 'mqtt-broker') Object.assign(n, { broker: mqttHost, port: String(mqttPort) });
     fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
     console.log(`[start] deployed flows/quick-start.json to ${flowFile}`);
@@ -56,12 +68,16 @@ async function main() {
   const redJs = require.resolve('node-red/red.js', { paths: [root] });
   const red = spawn(process.execPath, [redJs, '--settings', path.join(root, 'settings.js')], { cwd: root, stdio: 'inherit' });
   console.log(`[start] Node-RED on http://${settings.uiHost}:${settings.uiPort}/`);
+  if (hasDashboard()) console.log(`[start] dashboard on http://${settings.uiHost}:${settings.uiPort}/dashboard`);
 
   let stopping = false;
+  const redExited = new Promise((resolve) => red.once('exit', resolve));
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;
     red.kill('SIGINT');
+    // Node-RED writes its context on the way out: wait for it (10 s at most) before going.
+    await Promise.race([redExited, new Promise((r) => setTimeout(r, 10_000))]);
     await fleet.stop();
     await new Promise((r) => broker.close(r));
     server.close();

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { chromium } from 'playwright-core';
+
 import { freePort, waitFor } from '../support/ports';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -41,7 +43,7 @@ describe('npm start (the main job)', function () {
       await exited;
       clearTimeout(t);
     }
-    fs.rmSync(userDir, { recursive: true, force: true });
+    fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   });
 
   it('serves Node-RED on loopback with the quick-start flow deployed', async () => {
@@ -62,5 +64,43 @@ describe('npm start (the main job)', function () {
     }, 30_000);
     assert.equal(list.count, 20);
     assert.ok(Date.now() - started < 30_000);
+  });
+});
+
+describe('npm start: the dashboard', function () {
+  this.timeout(90_000);
+
+  it('shows the live fleet at /dashboard in a browser', async () => {
+    const port = await freePort();
+    const mqttPort = await freePort();
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-start-db-'));
+    let output = '';
+    const child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], {
+      cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: String(port), FLEET_MQTT_PORT: String(mqttPort), FLEET_USER_DIR: userDir, FLEET_DEVICES: '12', FLEET_SIM_SPEED: '10' },
+    });
+    child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      await waitFor(`the dashboard to start\n${output}`, () => output.includes('Node-RED Dashboard 2.0') && output.includes('Started flows'), 45_000);
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/dashboard/fleet`);
+      await page.waitForSelector('.fleet-line', { timeout: 30_000 });
+      const line = await waitFor('the fleet line', async () => {
+        const t = (await page.locator('.fleet-line').allTextContents()).join(' ');
+        return /12 devices: \d+ healthy/.test(t) ? t : null;
+      }, 30_000);
+      assert.match(line, /· \d+ offline/);
+      assert.ok(await page.locator('canvas').count() >= 1, 'the chart renders');
+    } finally {
+      await browser.close();
+      if (child.pid && child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        process.kill(-child.pid, 'SIGINT');
+        await exited;
+      }
+      fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
   });
 });

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+
+import helper from 'node-red-node-test-helper';
+import type { Node, NodeMessage } from 'node-red';
+
+import alertsNode = require('../../nodes/fleet-alerts/fleet-alerts');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (red: unknown) => void;
+
+helper.init(require.resolve('node-red'));
+
+type Msg = NodeMessage & Record<string, unknown>;
+type Payload = Record<string, unknown>;
+
+const collect = (n: Node): Msg[] => { const got: Msg[] = []; n.on('input', (m: Msg) => got.push(m)); return got; };
+async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 6000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const ROUTING = {
+  route: {
+    receiver: 'dashboard', group_by: ['alertname', 'site'], group_wait: '0s', group_interval: '1s',
+    routes: [
+      { matchers: ['severity="critical"'], receiver: 'chat', continue: true },
+      { matchers: ['severity=~"critical|major"'], receiver: 'email' },
+    ],
+  },
+};
+
+function flow(props: Record<string, unknown> = {}) {
+  return [
+    { id: 'f1', type: 'tab', label: 't' },
+    { id: 'al', type: 'fleet-alerts', z: 'f1', receivers: ['dashboard', 'email', 'chat'], routing: JSON.stringify(ROUTING), outputs: 3, wires: [['dash'], ['email'], ['chat']], ...props },
+    { id: 'dash', type: 'helper', z: 'f1' },
+    { id: 'email', type: 'helper', z: 'f1' },
+    { id: 'chat', type: 'helper', z: 'f1' },
+    { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'f1' },
+  ];
+}
+
+const critical = (device: string, site = 'north', status = 'firing') => ({ name: 'DeviceCritical', severity: 'critical', summary: `${device} is critical`, device, labels: { site }, status });
+
+describe('fleet-alerts node (in Node-RED through the test helper)', function () {
+  afterEach(async () => { await helper.unload(); });
+
+  it('routes an alert to every receiver its routes name, one notification per group, with subject and text', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const [email, chat, dash] = [collect(helper.getNode('email')), collect(helper.getNode('chat')), collect(helper.getNode('dash'))];
+    const al = helper.getNode('al');
+    al.receive({ payload: critical('d-1') } as never);
+    al.receive({ payload: critical('d-2') } as never);
+    const m = await until('email', () => email[0]);
+    await until('chat', () => chat[0]);
+    assert.equal(dash.length, 0);
+    assert.equal(m.topic, '[FIRING:2] alertname=DeviceCritical site=north');
+    assert.match(String(m.payload), /d-1 is critical/);
+    assert.equal(String((m.webhook as Payload).text).split("\n")[0], m.topic);
+    assert.equal(((m.notification as Payload).alerts as unknown[]).length, 2);
+  });
+
+  it('a silence by message mutes matching alerts', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const email = collect(helper.getNode('email'));
+    const al = helper.getNode('al');
+    al.receive({ topic: 'silence', payload: { matchers: ['site=north'], duration: '1h', comment: 'maintenance' } } as never);
+    al.receive({ payload: critical('d-1', 'north') } as never);
+    al.receive({ payload: critical('d-2', 'south') } as never);
+    await until('south', () => email.find((m) => String(m.topic).includes('site=south')));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(!email.some((m) => String(m.topic).includes('site=north')));
+  });
+
+  it('sends the resolve for a resolved alert', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const email = collect(helper.getNode('email'));
+    const al = helper.getNode('al');
+    al.receive({ payload: critical('d-1') } as never);
+    await until('firing', () => email[0]);
+    al.receive({ payload: critical('d-1', 'north', 'resolved') } as never);
+    const r = await until('resolve', () => email.find((m) => String(m.topic).startsWith('[RESOLVED]')));
+    assert.equal((r.notification as Payload).resolved, 1);
+  });
+
+  it('takes a device\'s own alert as fleet-decode delivers it', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const dash = collect(helper.getNode('dash'));
+    helper.getNode('al').receive({ kind: 'alert', device: { id: 'esp32c3_001', kind: 'env-monitor', labels: { site: 'west' } }, payload: { level: 'Warning', severity: 'warning', message: 'Low memory warning' } } as never);
+    const m = await until('dashboard', () => dash[0]);
+    assert.match(String(m.payload), /esp32c3_001: Low memory warning/);
+  });
+
+  it('refuses a bad alert and a bad routing configuration with catchable errors that say where', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const caught = collect(helper.getNode('caught'));
+    helper.getNode('al').receive({ payload: { name: 'X', severity: 'urgent', summary: 's' } } as never);
+    await until('error', () => caught[0]);
+    assert.match(String((caught[0].error as Payload).message), /payload\.severity/);
+    await helper.unload();
+
+    await helper.load([alertsNode, catchNode], flow({ routing: JSON.stringify({ route: { receiver: 'dashboard', routes: [{ receiver: 'pager' }] } }) }));
+    const caught2 = collect(helper.getNode('caught'));
+    helper.getNode('al').receive({ payload: critical('d-1') } as never);
+    await until('config error', () => caught2[0]);
+    assert.match(String((caught2[0].error as Payload).message), /route\.routes\[0\] receiver: receiver "pager" is not defined/);
+  });
+});
+
+describe('fleet-alerts admin endpoints', function () {
+  before((done) => { helper.startServer(done); });
+  after((done) => { helper.stopServer(done); });
+  afterEach(async () => { await helper.unload(); });
+
+  it('checks a configuration and answers which receivers a sample alert reaches', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const ok = await helper.request().post('/fleet-alerts/check').send({ receivers: ['dashboard', 'email', 'chat'], routing: JSON.stringify(ROUTING), labels: { severity: 'critical', site: 'north' } }).expect(200);
+    assert.deepEqual(ok.body.receivers.map((r: { receiver: string }) => r.receiver), ['chat', 'email']);
+    const bad = await helper.request().post('/fleet-alerts/check').send({ receivers: ['dashboard'], routing: JSON.stringify(ROUTING) }).expect(200);
+    assert.deepEqual([bad.body.ok, bad.body.path, bad.body.field], [false, 'route.routes[0]', 'receiver']);
+  });
+
+  it('imports Alertmanager YAML and exports it back', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const imp = await helper.request().post('/fleet-alerts/import').send({ yaml: 'route:\n  receiver: ops\nreceivers:\n  - name: ops\n' }).expect(200);
+    assert.deepEqual(imp.body.config.receivers, ['ops']);
+    const exp = await helper.request().post('/fleet-alerts/export').send({ receivers: ['ops'], routing: JSON.stringify({ route: { receiver: 'ops' } }) }).expect(200);
+    assert.match(exp.text, /receiver: ops/);
+  });
+});

@@ -6,7 +6,7 @@
  * Silences and inhibition mute alerts before they reach a group. Time is passed in (no timers).
  */
 import type { FleetAlert } from '../health/alert';
-import { matchesAll, type CompiledMatcher } from './matchers';
+import { compileMatcher, matchesAll, type CompiledMatcher, type Matcher } from './matchers';
 import { groupKey, matchRoutes, type Route } from './routes';
 import { isActive, type TimeIntervalSpec } from './time-intervals';
 
@@ -65,6 +65,14 @@ interface Group {
   lastNotifiedAt: number | null;
   /** Fingerprints (with status) in the last notification: a different set is a change. */
   lastSent: string;
+}
+
+/** Everything that must survive a restart: groups with what was last sent, silences, acknowledgements. */
+export interface DispatcherState {
+  readonly v: 1;
+  readonly groups: Array<{ key: string; route: string; groupLabels: Record<string, string>; alerts: FleetAlert[]; nextFlushAt: number; lastNotifiedAt: number | null; lastSent: string }>;
+  readonly silences: Array<{ id: string; matchers: Matcher[]; endsAt: number; createdBy?: string; comment?: string }>;
+  readonly firing: Array<{ alert: FleetAlert; since: number; acked: boolean; escalated: number[] }>;
 }
 
 export class AlertDispatcher {
@@ -192,6 +200,40 @@ export class AlertDispatcher {
       else g.nextFlushAt = now + g.route.groupIntervalMs;
     }
     return out;
+  }
+
+  snapshot(): DispatcherState {
+    const plain = (m: CompiledMatcher): Matcher => ({ name: m.name, op: m.op, value: m.value });
+    return {
+      v: 1,
+      groups: [...this.groups.values()].map((g) => ({ key: g.key, route: g.route.path, groupLabels: g.groupLabels, alerts: [...g.alerts.values()], nextFlushAt: g.nextFlushAt, lastNotifiedAt: g.lastNotifiedAt, lastSent: g.lastSent })),
+      silences: [...this.silences.values()].map((x) => ({ id: x.id, matchers: x.matchers.map(plain), endsAt: x.endsAt, createdBy: x.createdBy, comment: x.comment })),
+      firing: [...this.firing.values()].map((a) => ({ alert: a.alert, since: a.since, acked: a.acked, escalated: [...a.escalated] })),
+    };
+  }
+
+  /**
+   * Takes back a snapshot after a restart. Groups whose route still exists keep what was sent and
+   * when the next flush is due (so nothing is re-sent and nothing pending is lost); alerts of routes
+   * that a new configuration removed are routed again.
+   */
+  restore(state: DispatcherState, now: number): void {
+    const routes = new Map<string, Route>();
+    const walk = (r: Route): void => { routes.set(r.path, r); r.routes.forEach(walk); };
+    walk(this.tree);
+    for (const f of state.firing) this.firing.set(f.alert.fingerprint, { alert: f.alert, since: f.since, acked: f.acked, escalated: new Set(f.escalated) });
+    for (const x of state.silences) {
+      const matchers = x.matchers.map((m) => compileMatcher(m)).flatMap((c) => (c.ok ? [c.value] : []));
+      if (matchers.length === x.matchers.length && x.endsAt > now) this.silences.set(x.id, { id: x.id, matchers, endsAt: x.endsAt, createdBy: x.createdBy, comment: x.comment });
+    }
+    for (const g of state.groups) {
+      const route = routes.get(g.route);
+      if (route && groupKey(route, g.alerts[0]?.labels ?? {}) === g.key) {
+        this.groups.set(g.key, { key: g.key, route, groupLabels: g.groupLabels, alerts: new Map(g.alerts.map((a) => [a.fingerprint, a])), nextFlushAt: g.nextFlushAt, lastNotifiedAt: g.lastNotifiedAt, lastSent: g.lastSent });
+      } else {
+        for (const a of g.alerts) this.receive(a, now);
+      }
+    }
   }
 
   private escalate(now: number): Notification[] {

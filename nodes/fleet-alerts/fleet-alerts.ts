@@ -6,7 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 
 import { deviceAlert } from '../../lib/health/alert';
-import { AlertDispatcher, type Notification } from '../../lib/alerts/dispatcher';
+import { AlertDispatcher, type DispatcherState, type Notification } from '../../lib/alerts/dispatcher';
 import { parseAlertsConfig } from '../../lib/alerts/config';
 import { readAlert } from '../../lib/alerts/input';
 import { compileMatcher, parseMatcher, type CompiledMatcher } from '../../lib/alerts/matchers';
@@ -53,6 +53,19 @@ export = function register(RED: NodeAPI): void {
     const outputOf = new Map(config.receivers.map((r, i) => [r, i]));
     let silenceSeq = 0;
 
+    // State (groups and what they last sent, silences, acknowledgements) lives in the node's context,
+    // so a restart neither re-sends every notification nor loses a pending one.
+    type Cb = (err: Error | null, v?: unknown) => void;
+    const ctx = this.context() as unknown as { get(k: string, cb: Cb): void; set(k: string, v: unknown, cb: (e: Error | null) => void): void };
+    let saveTimer: NodeJS.Timeout | null = null;
+    const saveNow = (cb: () => void = () => undefined): void => {
+      if (saveTimer) { clearTimeout(saveTimer); saveTimer = null; }
+      ctx.set('state', dispatcher.snapshot(), (err) => { if (err) this.warn(RED._('fleet-alerts.errors.store', { message: err.message })); cb(); });
+    };
+    const save = (): void => { if (!saveTimer) saveTimer = setTimeout(() => saveNow(), 1000); };
+    let ready = false;
+    const waiting: Array<() => void> = [];
+
     const showStatus = (): void => status.set(() => ({
       fill: dispatcher.activeCount > 0 ? 'yellow' : 'green', shape: 'dot',
       text: RED._('fleet-alerts.status.counts', { active: dispatcher.activeCount, silences: dispatcher.activeSilences(Date.now()).length }),
@@ -67,11 +80,17 @@ export = function register(RED: NodeAPI): void {
       }
     };
     const timer = setInterval(() => {
+      if (!ready) return;
       const due = dispatcher.flush(Date.now());
-      if (due.length) deliver(due);
+      if (due.length) { deliver(due); save(); }
     }, 1000);
 
-    this.on('input', (msg: InMessage, _send: Send, done: (err?: Error) => void) => {
+    this.on('input', (msg: InMessage, send: Send, done: (err?: Error) => void) => {
+      if (ready) handle(msg, send, (err) => { save(); done(err); });
+      else waiting.push(() => handle(msg, send, (err) => { save(); done(err); }));
+    });
+
+    const handle = (msg: InMessage, _send: Send, done: (err?: Error) => void): void => {
       const now = Date.now();
       const p = msg.payload as Record<string, unknown> | undefined;
       if (msg.topic === 'silence') {
@@ -113,12 +132,21 @@ export = function register(RED: NodeAPI): void {
       dispatcher.receive(alert.value, now);
       showStatus();
       done();
+    };
+
+    // Last, so the store's callback (which may come at once) finds everything defined.
+    ctx.get('state', (err, state) => {
+      const s = state as DispatcherState | undefined;
+      if (!err && s && s.v === 1 && Array.isArray(s.groups)) dispatcher.restore(s, Date.now());
+      ready = true;
+      for (const f of waiting.splice(0)) f();
+      showStatus();
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(timer);
       status.close();
-      done();
+      saveNow(done);
     });
   }
 

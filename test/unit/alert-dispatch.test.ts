@@ -179,3 +179,32 @@ describe('alert dispatch: quiet hours and escalation', () => {
     assert.equal(d.acknowledge(matchers('device=d-1')), 1);
   });
 });
+
+describe('alert dispatch: restart', () => {
+  const cfg: RouteConfig = { receiver: 'dashboard', group_by: ['alertname', 'site'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
+
+  it('after a restart nothing already sent is sent again, and a pending notification still goes out', () => {
+    const a = dispatcher(cfg);
+    a.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    assert.equal(run(a, T0, T0 + 30 * S).length, 1);
+    a.receive(alert('DeviceOffline', 'd-2', 'south', 'major'), T0 + M);    // pending: its group_wait runs to T0+1m30s
+    a.addSilence({ id: 's1', matchers: matchers('site=east'), endsAt: T0 + 3600 * S });
+    const state = JSON.parse(JSON.stringify(a.snapshot()));
+
+    const b = dispatcher(cfg);
+    b.restore(state, T0 + 2 * M);
+    const after = run(b, T0 + 2 * M, T0 + 4 * M);
+    assert.deepEqual(after.map((n) => n.groupLabels.site), ['south'], 'only the pending one');
+    assert.equal(b.mutedBy(alert('DeviceOffline', 'd-9', 'east', 'major'), T0 + 3 * M), 'silence s1');
+    assert.equal(run(b, T0 + 4 * M + S, T0 + 10 * M).length, 0, 'north is not re-sent at its next interval');
+  });
+
+  it('alerts of a route a new configuration removed are routed again', () => {
+    const a = dispatcher({ receiver: 'dashboard', group_wait: '0s', routes: [{ matchers: ['site=north'], receiver: 'email' }] });
+    a.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+    const state = JSON.parse(JSON.stringify(a.snapshot()));
+    const b = dispatcher({ receiver: 'chat', group_wait: '0s' });
+    b.restore(state, T0 + S);
+    assert.deepEqual(run(b, T0 + S, T0 + 2 * S).map((n) => n.receiver), ['chat']);
+  });
+});

@@ -1,0 +1,78 @@
+/** The fleet-alerts dialog in a real browser: the route list, its checks, and "test an alert". */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+import { startAedes, type Broker } from '../support/brokers';
+import { NodeRedProcess } from '../support/node-red';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+
+describe('fleet-alerts dialog', function () {
+  this.timeout(90_000);
+  let broker: Broker;
+  let red: NodeRedProcess;
+  let browser: Browser;
+  let page: Page;
+  const shots = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-alerts-shots-'));
+
+  before(async () => {
+    broker = await startAedes();
+    const flow = (JSON.parse(fs.readFileSync(path.join(root, 'flows', 'alert-routing.json'), 'utf8')) as Array<Record<string, unknown>>)
+      .map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n));
+    red = new NodeRedProcess();
+    red.writeFlows(flow);
+    await red.start();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${red.url}/`);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="fleet-alerts"]', { timeout: 30_000 });
+    await page.evaluate(() => {
+      const w = window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
+      w.RED.editor.edit(w.RED.nodes.node('ar-alerts'));
+    });
+    await page.waitForSelector('#fleet-alerts-routes .fa-route-receiver');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await red?.stop();
+    red?.cleanup();
+    await broker?.close();
+  });
+
+  const reaches = async (): Promise<string> => ((await page.textContent('#fleet-alerts-reaches')) ?? '').trim();
+
+  it('lists the default route and its routes, and shows where a sample alert goes', async () => {
+    assert.equal(await page.locator('#fleet-alerts-routes .fa-route-receiver').count(), 3);
+    assert.equal(await page.inputValue('#fleet-alerts-default-receiver'), 'dashboard');
+    await page.fill('#fleet-alerts-test', 'alertname=DeviceOffline severity=major site=north');
+    await page.waitForFunction(() => /email facilities/.test(document.querySelector('#fleet-alerts-reaches')?.textContent ?? ''));
+    assert.match(await reaches(), /email facilities \(route\.routes\[1\]\)/);
+  });
+
+  it('a bad matcher typed in the list is named by route and field', async () => {
+    const first = page.locator('#fleet-alerts-routes .fa-route-matchers').first();
+    await first.fill('severity critical');
+    await first.dispatchEvent('change');
+    await page.waitForSelector('#fleet-alerts-check:has-text("route.routes[0] matchers[0]")', { timeout: 10_000 });
+    await first.fill('severity="critical"');
+    await first.dispatchEvent('change');
+    await page.waitForSelector('#fleet-alerts-check:has-text("Routing is valid.")', { timeout: 10_000 });
+  });
+
+  it('changing a route\'s receiver changes where the alert goes, and is saved', async () => {
+    await page.locator('#fleet-alerts-routes .fa-route-receiver').nth(1).selectOption('chat on-call');
+    await page.waitForFunction(() => /chat on-call \(route\.routes\[1\]\)/.test(document.querySelector('#fleet-alerts-reaches')?.textContent ?? ''));
+    await page.screenshot({ path: path.join(shots, 'alerts-dialog.png'), fullPage: true });
+    await page.click('#node-dialog-ok');
+    const routing = await page.evaluate(() => (window as unknown as { RED: { nodes: { node(id: string): { routing: string } } } }).RED.nodes.node('ar-alerts').routing);
+    const doc = JSON.parse(routing) as { route: { routes: Array<{ receiver: string }> }; inhibit_rules: unknown[]; escalations: unknown[] };
+    assert.equal(doc.route.routes[1].receiver, 'chat on-call');
+    assert.equal(doc.inhibit_rules.length, 1, 'the rest of the document is kept');
+    assert.equal(doc.escalations.length, 1);
+  });
+});

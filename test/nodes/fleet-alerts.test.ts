@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
 
 import helper from 'node-red-node-test-helper';
-import type { Node, NodeMessage } from 'node-red';
 
 import alertsNode = require('../../nodes/fleet-alerts/fleet-alerts');
+
+import { collect } from '../support/collect';
+import { waitFor } from '../support/ports';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (red: unknown) => void;
 
 helper.init(require.resolve('node-red'));
 
-type Msg = NodeMessage & Record<string, unknown>;
-type Payload = Record<string, unknown>;
+const until = <T>(what: string, probe: () => T | undefined | null | false, ms = 6000): Promise<T> => waitFor(what, probe, ms, 20);
 
-const collect = (n: Node): Msg[] => { const got: Msg[] = []; n.on('input', (m: Msg) => got.push(m)); return got; };
-async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 6000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+type Payload = Record<string, unknown>;
 
 const ROUTING = {
   route: {

@@ -1,37 +1,23 @@
 import assert from 'node:assert/strict';
 
 import helper from 'node-red-node-test-helper';
-import type { Node, NodeMessage } from 'node-red';
 
 import decodeNode = require('../../nodes/fleet-decode/fleet-decode');
 import healthNode = require('../../nodes/fleet-health/fleet-health');
 import registryNode = require('../../nodes/fleet-registry/fleet-registry');
 import type { FleetRegistryNode } from '../../nodes/shared/registry-node';
 
+import { collect } from '../support/collect';
+import { waitFor } from '../support/ports';
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (red: unknown) => void;
 
 helper.init(require.resolve('node-red'));
 
-type Msg = NodeMessage & Record<string, unknown>;
+const until = <T>(what: string, probe: () => T | undefined | null | false, ms = 6000): Promise<T> => waitFor(what, probe, ms, 20);
+
 type Payload = Record<string, unknown>;
-
-/** Collects what a helper node receives. */
-function collector(node: Node): Msg[] {
-  const got: Msg[] = [];
-  node.on('input', (m: Msg) => got.push(m));
-  return got;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function flow(health: Record<string, unknown> = {}) {
   return [
@@ -54,8 +40,8 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
 
   it('turns low heap into a state change and a DeviceDegraded alert, and recovery into the resolve', async () => {
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
-    const changes = collector(helper.getNode('changes'));
-    const alerts = collector(helper.getNode('alerts'));
+    const changes = collect(helper.getNode('changes'));
+    const alerts = collect(helper.getNode('alerts'));
     const dec = helper.getNode('dec');
     dec.receive(hb(40000) as never);
     dec.receive(hb(4000) as never);
@@ -86,7 +72,7 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
   it('detects offline on its timer, without any message, and marks the registry', async () => {
     const scoring = JSON.stringify({ silence: { multiple: 2, intervals: { 'env-sensor': 0.5 } } });
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow({ scoring }));
-    const alerts = collector(helper.getNode('alerts'));
+    const alerts = collect(helper.getNode('alerts'));
     helper.getNode('dec').receive(hb(40000) as never);
     const offline = await until('offline alert', () => alerts.map((m) => m.payload as Payload).find((a) => a.name === 'DeviceOffline'), 4000);
     assert.equal(offline.severity, 'major');
@@ -97,7 +83,7 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
 
   it('counts fleet-decode rejects against the device', async () => {
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow({ scoring: JSON.stringify({ hysteresis: { raiseAfter: 1 } }) }));
-    const changes = collector(helper.getNode('changes'));
+    const changes = collect(helper.getNode('changes'));
     const dec = helper.getNode('dec');
     dec.receive(hb(40000) as never);
     dec.receive({ topic: 'esp32c3/full/dev-1/sensor', payload: '{"temperature":97,"humidity":10,"pressure":1000}' } as never);
@@ -108,7 +94,7 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
 
   it('takes msg.thresholds for one message', async () => {
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow({ scoring: JSON.stringify({ hysteresis: { raiseAfter: 1 } }) }));
-    const changes = collector(helper.getNode('changes'));
+    const changes = collect(helper.getNode('changes'));
     const hl = helper.getNode('hl');
     const msg = (heap: number, thresholds?: unknown) => ({ kind: 'heartbeat', device: { id: 'a-1', kind: 'env-sensor' }, payload: { uptime: 5, free_heap: heap }, thresholds });
     hl.receive(msg(8000) as never);
@@ -119,8 +105,8 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
 
   it('sends the fleet summary on request', async () => {
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
-    const summary = collector(helper.getNode('summary'));
-    const changes = collector(helper.getNode('changes'));
+    const summary = collect(helper.getNode('summary'));
+    const changes = collect(helper.getNode('changes'));
     helper.getNode('dec').receive(hb(40000) as never);
     await until('the device scored', () => changes.length === 1);
     helper.getNode('hl').receive({ command: 'summary' } as never);
@@ -131,21 +117,21 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
 
   it('raises a catchable error for input it cannot score, and bad thresholds, and keeps going', async () => {
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
-    const caught = collector(helper.getNode('caught'));
+    const caught = collect(helper.getNode('caught'));
     const hl = helper.getNode('hl');
     hl.receive({ payload: 'hello' } as never);
     hl.receive({ kind: 'heartbeat', device: { id: 'a' }, payload: {}, thresholds: { factors: { heap: { warn: 'x' } } } } as never);
     await until('two errors', () => caught.length === 2);
     assert.match(String((caught[0].error as Payload).message), /expected a message from fleet-decode/);
     assert.match(String((caught[1].error as Payload).message), /msg.thresholds factors.heap/);
-    const changes = collector(helper.getNode('changes'));
+    const changes = collect(helper.getNode('changes'));
     hl.receive({ kind: 'heartbeat', device: { id: 'a', kind: 'env-sensor' }, payload: { uptime: 1, free_heap: 40000 } } as never);
     await until('still scoring', () => changes.length === 1);
   });
 
   it('refuses a bad scoring configuration at deploy, naming the field', async () => {
     await helper.load([registryNode, decodeNode, healthNode, catchNode], flow({ scoring: JSON.stringify({ factors: { heap: { warn: 100, crit: 900 } } }) }));
-    const caught = collector(helper.getNode('caught'));
+    const caught = collect(helper.getNode('caught'));
     helper.getNode('hl').receive({ kind: 'heartbeat', device: { id: 'a' }, payload: {} } as never);
     await until('error', () => caught.length === 1);
     assert.match(String((caught[0].error as Payload).message), /factors\.heap/);

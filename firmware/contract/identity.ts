@@ -20,9 +20,3 @@ export function deviceIdProblem(id: unknown): string | null {
   return null;
 }
 
-/** MAC addresses arrive as `AA:BB:..`, `aa-bb-..` or `aabb..`; one canonical form keeps one registry entry per node. */
-export function canonicalMac(id: string): string | null {
-  const hex = id.replace(/[:-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) return null;
-  return hex.toLowerCase().match(/../g)!.join(':');
-}

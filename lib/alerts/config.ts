@@ -4,11 +4,9 @@
  * Every refusal names where: `route.routes[1]` + `receiver`, `inhibit_rules[0]` + `equal`, ...
  */
 import type { Escalation, InhibitRule } from './dispatcher';
-import { compileMatcher, parseMatcher, type CompiledMatcher } from './matchers';
+import { compileMatcherList, type CompiledMatcher } from './matchers';
 import { compileTree, parseDuration, type Route, type RouteConfig } from './routes';
 import { checkSpec, type TimeIntervalSpec } from './time-intervals';
-
-export const ALERTS_CONFIG_VERSION = 1;
 
 export interface RoutingDocument {
   route: RouteConfig;
@@ -27,20 +25,10 @@ export interface AlertsConfig {
 
 export type AlertsConfigResult = { ok: true; value: AlertsConfig } | { ok: false; path: string; field: string; reason: string };
 
-export const DEFAULT_ROUTING: RoutingDocument = { route: { receiver: 'dashboard', group_by: ['alertname', 'site'] } };
-
 function matcherList(list: unknown, path: string, field: string): CompiledMatcher[] | { path: string; field: string; reason: string } {
   if (list === undefined) return [];
-  if (!Array.isArray(list)) return { path, field, reason: 'must be a list of matchers' };
-  const out: CompiledMatcher[] = [];
-  for (const [i, text] of list.entries()) {
-    const p = typeof text === 'string' ? parseMatcher(text) : { ok: false as const, reason: 'must be a string' };
-    if (!p.ok) return { path, field: `${field}[${i}]`, reason: p.reason };
-    const c = compileMatcher(p.value);
-    if (!c.ok) return { path, field: `${field}[${i}]`, reason: c.reason };
-    out.push(c.value);
-  }
-  return out;
+  const m = compileMatcherList(list);
+  return m.ok ? m.value : { path, field: m.index === null ? field : `${field}[${m.index}]`, reason: m.reason };
 }
 
 export function parseAlertsConfig(receiversRaw: unknown, routingRaw: unknown): AlertsConfigResult {

@@ -57,3 +57,19 @@ export function matchesAll(matchers: readonly CompiledMatcher[], labels: Readonl
   for (const m of matchers) if (!m.test(labels)) return false;
   return true;
 }
+
+export type MatcherListResult = { ok: true; value: CompiledMatcher[] } | { ok: false; index: number | null; reason: string };
+
+/** A list of matcher strings as routes, inhibit rules, silences and escalations take them. */
+export function compileMatcherList(list: unknown): MatcherListResult {
+  if (!Array.isArray(list)) return { ok: false, index: null, reason: 'must be a list of matchers such as ["severity=critical", "site=~north|south"]' };
+  const out: CompiledMatcher[] = [];
+  for (const [i, text] of list.entries()) {
+    const p = typeof text === 'string' ? parseMatcher(text) : { ok: false as const, reason: 'must be a string' };
+    if (!p.ok) return { ok: false, index: i, reason: p.reason };
+    const c = compileMatcher(p.value);
+    if (!c.ok) return { ok: false, index: i, reason: c.reason };
+    out.push(c.value);
+  }
+  return { ok: true, value: out };
+}

@@ -4,7 +4,7 @@
  * node none of whose children take the alert takes it itself. Receiver, grouping and timings are
  * inherited from the parent unless a route sets them.
  */
-import { compileMatcher, matchesAll, parseMatcher, type CompiledMatcher, type Matcher } from './matchers';
+import { compileMatcherList, matchesAll, type CompiledMatcher } from './matchers';
 
 /** A route as saved (and as Alertmanager's YAML spells it). Durations: `30s`, `5m`, `4h`, `1h30m`. */
 export interface RouteConfig {
@@ -93,16 +93,11 @@ export function compileTree(root: unknown, receivers: readonly string[], timeInt
     if (cfg.receiver !== undefined && (typeof cfg.receiver !== 'string' || !known.has(cfg.receiver))) {
       return fail(path, 'receiver', `receiver ${JSON.stringify(cfg.receiver)} is not defined (receivers: ${receivers.join(', ') || 'none'})`);
     }
-    const matchers: CompiledMatcher[] = [];
+    let matchers: CompiledMatcher[] = [];
     if (cfg.matchers !== undefined) {
-      if (!Array.isArray(cfg.matchers)) return fail(path, 'matchers', 'must be a list such as ["severity=critical", "site=~north|south"]');
-      for (const [i, text] of cfg.matchers.entries()) {
-        const p = typeof text === 'string' ? parseMatcher(text) : { ok: false as const, reason: 'must be a string' };
-        if (!p.ok) return fail(path, `matchers[${i}]`, p.reason);
-        const c = compileMatcher(p.value as Matcher);
-        if (!c.ok) return fail(path, `matchers[${i}]`, c.reason);
-        matchers.push(c.value);
-      }
+      const m = compileMatcherList(cfg.matchers);
+      if (!m.ok) return fail(path, m.index === null ? 'matchers' : `matchers[${m.index}]`, m.reason);
+      matchers = m.value;
     }
     const timing = (field: 'group_wait' | 'group_interval' | 'repeat_interval', inherited: number | undefined): number | string => {
       const v = cfg[field];

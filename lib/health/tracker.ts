@@ -321,12 +321,6 @@ export class HealthTracker {
     d.silentAfter = d.obs.lastSeen + this.limitMs(d);
   }
 
-  /** Takes a new configuration (a redeploy) and re-arms every silence limit. */
-  reconfigure(config: HealthConfig): void {
-    this.config = config;
-    this.stamp = stampOf(config);
-    for (const d of this.devices.values()) d.silentAfter = d.obs.lastSeen + this.limitMs(d);
-  }
 }
 
 export function isHealthSnapshot(x: unknown): x is HealthSnapshot {

@@ -55,9 +55,6 @@ export class DeviceTable {
     return [...this.devices.values()];
   }
 
-  ids(): IterableIterator<string> {
-    return this.devices.keys();
-  }
 
   /** Records a decoded message; returns the presence change it caused, if any. */
   seen(s: Sighting): PresenceChange {
@@ -127,11 +124,6 @@ export class DeviceTable {
     return true;
   }
 
-  remove(id: string): boolean {
-    const had = this.devices.delete(id);
-    if (had) this.dirty.add(id);
-    return had;
-  }
 
   /** Loads a persisted record unless a newer one arrived while loading. */
   restore(rec: DeviceRecord): void {
@@ -144,7 +136,7 @@ export class DeviceTable {
     this.devices.set(rec.id, { ...rec, last: { ...(current?.last ?? {}), ...rec.last } });
   }
 
-  /** The ids changed since the last call, each with its record (undefined when removed). */
+  /** The ids changed since the last call, each with its record. */
   takeDirty(): Array<[string, DeviceRecord | undefined]> {
     const out: Array<[string, DeviceRecord | undefined]> = [];
     for (const id of this.dirty) out.push([id, this.devices.get(id)]);

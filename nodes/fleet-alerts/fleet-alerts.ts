@@ -9,7 +9,7 @@ import { deviceAlert } from '../../lib/health/alert';
 import { AlertDispatcher, type DispatcherState, type Notification } from '../../lib/alerts/dispatcher';
 import { parseAlertsConfig } from '../../lib/alerts/config';
 import { readAlert } from '../../lib/alerts/input';
-import { compileMatcher, parseMatcher, type CompiledMatcher } from '../../lib/alerts/matchers';
+import { compileMatcherList, type CompiledMatcher } from '../../lib/alerts/matchers';
 import { render } from '../../lib/alerts/message';
 import { matchRoutes, parseDuration } from '../../lib/alerts/routes';
 import { exportAlertmanagerYaml, importAlertmanagerYaml } from '../../lib/alerts/alertmanager-yaml';
@@ -24,16 +24,9 @@ type InMessage = NodeMessageInFlow & { kind?: unknown; device?: { id?: unknown; 
 type Send = (msgs: Array<NodeMessageInFlow | null>) => void;
 
 function matchersFrom(list: unknown): CompiledMatcher[] | string {
-  if (!Array.isArray(list) || list.length === 0) return 'matchers must be a non-empty list such as ["site=north"]';
-  const out: CompiledMatcher[] = [];
-  for (const t of list) {
-    const p = typeof t === 'string' ? parseMatcher(t) : { ok: false as const, reason: 'a matcher is a string' };
-    if (!p.ok) return p.reason;
-    const c = compileMatcher(p.value);
-    if (!c.ok) return c.reason;
-    out.push(c.value);
-  }
-  return out;
+  const m = compileMatcherList(list);
+  if (!m.ok) return m.reason;
+  return m.value.length ? m.value : 'matchers must be a non-empty list such as ["site=north"]';
 }
 
 export = function register(RED: NodeAPI): void {

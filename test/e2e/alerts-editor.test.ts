@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
+import { launchChromium } from '../support/browser';
 import { startAedes, type Broker } from '../support/brokers';
+import { shippedFlow } from '../support/flows';
 import { NodeRedProcess } from '../support/node-red';
-
-const root = path.resolve(__dirname, '..', '..', '..');
 
 describe('fleet-alerts dialog', function () {
   this.timeout(90_000);
@@ -21,12 +21,11 @@ describe('fleet-alerts dialog', function () {
 
   before(async () => {
     broker = await startAedes();
-    const flow = (JSON.parse(fs.readFileSync(path.join(root, 'flows', 'alert-routing.json'), 'utf8')) as Array<Record<string, unknown>>)
-      .map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n));
+    const flow = shippedFlow('alert-routing.json', broker.port);
     red = new NodeRedProcess();
     red.writeFlows(flow);
     await red.start();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`${red.url}/`);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="fleet-alerts"]', { timeout: 30_000 });

@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from '../support/browser';
 import { freePort, waitFor } from '../support/ports';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -81,7 +80,7 @@ describe('npm start: the dashboard', function () {
     });
     child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       await waitFor(`the dashboard to start\n${output}`, () => output.includes('Node-RED Dashboard 2.0') && output.includes('Started flows'), 45_000);
       const page = await browser.newPage();

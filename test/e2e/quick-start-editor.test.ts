@@ -7,28 +7,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 import { VirtualFleet } from '../../firmware/simulator/fleet';
+import { launchChromium } from '../support/browser';
 import { startAedes, type Broker } from '../support/brokers';
+import { shippedFlow } from '../support/flows';
 import { NodeRedProcess } from '../support/node-red';
 import { waitFor } from '../support/ports';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const ADMIN = '/admin';
 
-interface FlowNode { id: string; type: string; port?: string; [k: string]: unknown }
-
 /** Waits until no edit tray is open: opening another while one slides away mixes up their inputs. */
 async function trayClosed(page: Page): Promise<void> {
   await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10_000 });
 }
 
-/** The shipped flow as a user would import it, pointed at the test's broker port. */
-function quickStart(port: number): FlowNode[] {
-  const flow = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'quick-start.json'), 'utf8')) as FlowNode[];
-  return flow.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(port) } : n));
-}
 
 describe('quick-start flow and the editor', function () {
   this.timeout(120_000);
@@ -42,14 +37,11 @@ describe('quick-start flow and the editor', function () {
   before(async () => {
     broker = await startAedes();
     red = new NodeRedProcess({ settings: { httpAdminRoot: ADMIN } });
-    red.writeFlows(quickStart(broker.port));
+    red.writeFlows(shippedFlow('quick-start.json', broker.port));
     await red.start();
     fleet = new VirtualFleet({ brokerUrl: broker.url, devices: 10, seed: 5, speed: 20, tickMs: 50 });
     await fleet.start();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
 

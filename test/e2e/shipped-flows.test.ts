@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { startAedes, type Broker } from '../support/brokers';
+import { shippedFlow } from '../support/flows';
 import { NodeRedProcess } from '../support/node-red';
 import { waitFor } from '../support/ports';
 
@@ -18,8 +19,7 @@ describe('shipped flows deploy on first start', function () {
 
   for (const file of FLOWS) {
     it(`${file}: starts, connects, logs no error`, async () => {
-      const flow = (JSON.parse(fs.readFileSync(path.join(root, 'flows', file), 'utf8')) as Array<Record<string, unknown>>)
-        .map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n));
+      const flow = shippedFlow(file, broker.port);
       const red = new NodeRedProcess();
       try {
         red.writeFlows(flow);

@@ -2,6 +2,9 @@
  * The quick-start pipeline with its debug nodes swapped for MQTT outputs, so a test outside the
  * Node-RED process can see what fleet-decode sent: e2e/decoded and e2e/rejects.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+
 export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { multiple: 8, intervals: { 'env-sensor': 1 } } }): unknown[] {
   const tab = 'e2e-tab';
   const inputs = ['esp32c3/#', 'esp32/#', 'csi/#', 'audio/#'].map((topic, i) => ({
@@ -32,4 +35,10 @@ export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { mult
     { id: 'e2e-out-ok', type: 'mqtt out', z: tab, topic: 'e2e/decoded', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
     { id: 'e2e-out-bad', type: 'mqtt out', z: tab, topic: 'e2e/rejects', qos: '1', retain: 'false', broker: 'e2e-broker', wires: [] },
   ];
+}
+
+/** A flow from flows/ as a user would import it, its mqtt-broker pointed at the test's broker port. */
+export function shippedFlow(file: string, brokerPort: number): Array<Record<string, unknown>> {
+  const flow = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'flows', file), 'utf8')) as Array<Record<string, unknown>>;
+  return flow.map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(brokerPort) } : n));
 }

@@ -1,0 +1,232 @@
+/**
+ * A durable key-value journal for state that decides what is sent (notification log, alert and
+ * health states, rollout transitions). Node-RED's file context store writes on a timer, so a
+ * SIGKILL loses or rolls back whatever changed since; here `commit` appends the change to a file
+ * and fdatasyncs it before returning, so once it returns the change survives a crash.
+ *
+ * File format: one JSON line per change, `{"k":key,"v":value}` or `{"k":key,"d":1}`. A torn last
+ * line (a crash mid-write) is dropped on load. The file is rewritten (to a temporary file, synced,
+ * then renamed) when it grows well past the live data.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type JournalChange = readonly [key: string, value: unknown];
+
+export interface JournalStats {
+  /** Lines read at open that held a change. */
+  readonly loaded: number;
+  /** Lines at open that could not be read (a torn last write, or damage). */
+  readonly damaged: number;
+  readonly commits: number;
+  readonly compactions: number;
+}
+
+export interface JournalOptions {
+  /** Compact when the file holds more than this many times the live bytes (and at least 1 MiB). */
+  readonly compactRatio?: number;
+  /** Skip fdatasync (benchmarks of the format only; never for real state). */
+  readonly unsafeNoSync?: boolean;
+}
+
+const MIN_COMPACT_BYTES = 1 << 20;
+
+export class Journal {
+  /** Serialized values: a caller mutating its object later cannot change what was committed. */
+  private readonly live = new Map<string, string>();
+  private liveBytes = 0;
+  private fileBytes = 0;
+  private fd: number;
+  private loaded = 0;
+  private damaged = 0;
+  private commits = 0;
+  private compactions = 0;
+  private readonly compactRatio: number;
+  private readonly sync: boolean;
+
+  private constructor(readonly file: string, options: JournalOptions) {
+    this.compactRatio = options.compactRatio ?? 3;
+    this.sync = options.unsafeNoSync !== true;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.readExisting();
+    this.fd = fs.openSync(file, 'a');
+  }
+
+  /** Opens (creating when absent) the journal at `file` and reads what it holds. */
+  static open(file: string, options: JournalOptions = {}): Journal {
+    return new Journal(file, options);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  get stats(): JournalStats {
+    return { loaded: this.loaded, damaged: this.damaged, commits: this.commits, compactions: this.compactions };
+  }
+
+  has(key: string): boolean {
+    return this.live.has(key);
+  }
+
+  /** A fresh copy of the committed value, or undefined. */
+  get(key: string): unknown {
+    const s = this.live.get(key);
+    return s === undefined ? undefined : JSON.parse(s);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.live.keys();
+  }
+
+  *entries(): IterableIterator<[string, unknown]> {
+    for (const [k, s] of this.live) yield [k, JSON.parse(s)];
+  }
+
+  set(key: string, value: unknown): void {
+    this.commit([[key, value]]);
+  }
+
+  delete(key: string): void {
+    if (this.live.has(key)) this.commit([[key, undefined]]);
+  }
+
+  /**
+   * Writes every change (an `undefined` value deletes its key) in one append and one sync.
+   * Throws when a value cannot be serialized or the disk refuses; nothing of the batch is applied then.
+   */
+  commit(changes: Iterable<JournalChange>): void {
+    const lines: string[] = [];
+    const applied: Array<[string, string | undefined]> = [];
+    for (const [key, value] of changes) {
+      if (typeof key !== 'string') throw new TypeError('journal keys are strings');
+      if (value === undefined) {
+        lines.push(JSON.stringify({ k: key, d: 1 }));
+        applied.push([key, undefined]);
+      } else {
+        const s = JSON.stringify(value);
+        if (s === undefined) throw new TypeError(`journal value for ${JSON.stringify(key)} is not JSON data`);
+        lines.push(`{"k":${JSON.stringify(key)},"v":${s}}`);
+        applied.push([key, s]);
+      }
+    }
+    if (lines.length === 0) return;
+    const text = `${lines.join('\n')}\n`;
+    const bytes = Buffer.byteLength(text);
+    fs.writeSync(this.fd, text);
+    if (this.sync) fs.fdatasyncSync(this.fd);
+    this.fileBytes += bytes;
+    this.commits++;
+    for (const [key, s] of applied) {
+      const old = this.live.get(key);
+      if (old !== undefined) this.liveBytes -= old.length + key.length + 12;
+      if (s === undefined) this.live.delete(key);
+      else {
+        this.live.set(key, s);
+        this.liveBytes += s.length + key.length + 12;
+      }
+    }
+    if (this.fileBytes > MIN_COMPACT_BYTES && this.fileBytes > this.compactRatio * this.liveBytes) this.compact();
+  }
+
+  /** Rewrites the file with only the live entries: write a temporary file, sync it, rename it over. */
+  compact(): void {
+    const tmp = `${this.file}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      let chunk: string[] = [];
+      let bytes = 0;
+      const out = (): void => {
+        if (chunk.length === 0) return;
+        const text = `${chunk.join('\n')}\n`;
+        fs.writeSync(fd, text);
+        bytes += Buffer.byteLength(text);
+        chunk = [];
+      };
+      for (const [k, s] of this.live) {
+        chunk.push(`{"k":${JSON.stringify(k)},"v":${s}}`);
+        if (chunk.length >= 1000) out();
+      }
+      out();
+      if (this.sync) fs.fdatasyncSync(fd);
+      fs.closeSync(fd);
+      fs.renameSync(tmp, this.file);
+      this.syncDir();
+      fs.closeSync(this.fd);
+      this.fd = fs.openSync(this.file, 'a');
+      this.fileBytes = bytes;
+      this.compactions++;
+    } catch (err) {
+      try { fs.closeSync(fd); } catch { /* already closed */ }
+      throw err;
+    }
+  }
+
+  close(): void {
+    try { fs.closeSync(this.fd); } catch { /* already closed */ }
+  }
+
+  private syncDir(): void {
+    if (!this.sync) return;
+    let dfd: number | null = null;
+    try {
+      dfd = fs.openSync(path.dirname(this.file), 'r');
+      fs.fsyncSync(dfd);
+    } catch {
+      // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
+    } finally {
+      if (dfd !== null) fs.closeSync(dfd);
+    }
+  }
+
+  private readExisting(): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    let good = 0;
+    let start = 0;
+    while (start < text.length) {
+      const nl = text.indexOf('\n', start);
+      if (nl === -1) {
+        // No newline: the last write was cut short by a crash. Drop it and truncate it away.
+        this.damaged++;
+        break;
+      }
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      if (line.length === 0) continue;
+      if (this.apply(line)) this.loaded++;
+      else this.damaged++;
+      good = start;
+    }
+    if (good < text.length) fs.truncateSync(this.file, Buffer.byteLength(text.slice(0, good)));
+    this.fileBytes = Buffer.byteLength(text.slice(0, good));
+  }
+
+  private apply(line: string): boolean {
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      return false;
+    }
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) return false;
+    const r = rec as { k?: unknown; v?: unknown; d?: unknown };
+    if (typeof r.k !== 'string') return false;
+    const old = this.live.get(r.k);
+    if (old !== undefined) this.liveBytes -= old.length + r.k.length + 12;
+    if (r.d === 1) {
+      this.live.delete(r.k);
+      return true;
+    }
+    if (!Object.prototype.hasOwnProperty.call(r, 'v')) return false;
+    const s = JSON.stringify(r.v);
+    this.live.set(r.k, s);
+    this.liveBytes += s.length + r.k.length + 12;
+    return true;
+  }
+}

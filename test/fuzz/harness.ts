@@ -1,0 +1,112 @@
+/**
+ * The fuzz harness behind `npm run fuzz` (a million inputs per parser) and the fast slice in
+ * `npm test`. A target says how to make inputs and what its parser promises for any of them; the
+ * harness counts throws, contract violations, the slowest input and heap growth.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import fc from 'fast-check';
+
+export interface FuzzTarget<T = unknown> {
+  /** Short name printed in the table, e.g. `decoder-bytes`. */
+  readonly name: string;
+  readonly arbitrary: fc.Arbitrary<T>;
+  /**
+   * Runs the parser on one input. Returns null when the outcome honours the parser's contract
+   * (a value or a field error), else what was wrong. A throw is counted as a throw.
+   */
+  check(input: T): string | null;
+}
+
+export interface FuzzReport {
+  readonly name: string;
+  readonly runs: number;
+  readonly throws: number;
+  readonly violations: number;
+  /** Up to five examples of throws and violations, for the report. */
+  readonly examples: readonly string[];
+  readonly slowestMs: number;
+  readonly slowestInput: string;
+  readonly heapGrowthBytes: number;
+  readonly seconds: number;
+  /** True when maxSeconds stopped the run before `count`. */
+  readonly cutShort: boolean;
+}
+
+export interface FuzzOptions {
+  readonly count: number;
+  readonly seed: number;
+  readonly maxSeconds: number;
+}
+
+const BATCH = 2000;
+
+export function describeInput(x: unknown): string {
+  let s: string;
+  try {
+    s = Buffer.isBuffer(x) ? `Buffer<${x.toString('hex').slice(0, 120)}>` : fc.stringify(x);
+  } catch {
+    s = String(x);
+  }
+  return s.length > 200 ? `${s.slice(0, 200)}… (${s.length} chars)` : s;
+}
+
+const gc = (): void => { (globalThis as { gc?: () => void }).gc?.(); };
+
+export function runTarget<T>(target: FuzzTarget<T>, options: FuzzOptions): FuzzReport {
+  let runs = 0;
+  let throws = 0;
+  let violations = 0;
+  const examples: string[] = [];
+  let slowestMs = 0;
+  let slowestInput = '';
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + options.maxSeconds * 1000;
+  let batchSeed = options.seed;
+  let cutShort = false;
+  while (runs < options.count) {
+    if (Date.now() > deadline) { cutShort = true; break; }
+    const inputs = fc.sample(target.arbitrary, { numRuns: Math.min(BATCH, options.count - runs), seed: batchSeed++ });
+    for (const input of inputs) {
+      const t0 = process.hrtime.bigint();
+      let problem: string | null = null;
+      let threw = false;
+      try {
+        problem = target.check(input);
+      } catch (err) {
+        threw = true;
+        problem = `threw ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
+      }
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms > slowestMs) { slowestMs = ms; slowestInput = describeInput(input); }
+      if (problem !== null) {
+        if (threw) throws++; else violations++;
+        if (examples.length < 5) examples.push(`${problem} ← ${describeInput(input)}`);
+      }
+      runs++;
+    }
+  }
+  gc();
+  const heapGrowthBytes = process.memoryUsage().heapUsed - heapBefore;
+  return {
+    name: target.name, runs, throws, violations, examples, slowestMs, slowestInput, heapGrowthBytes,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9, cutShort,
+  };
+}
+
+/** Every target under targets/ (compiled), in name order. */
+export function loadTargets(): FuzzTarget[] {
+  const dir = path.join(__dirname, 'targets');
+  const out: FuzzTarget[] = [];
+  if (!fs.existsSync(dir)) return out;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.join(dir, f)) as { targets?: FuzzTarget[] };
+    if (!Array.isArray(mod.targets)) throw new Error(`fuzz target file ${f} exports no \`targets\` list`);
+    out.push(...mod.targets);
+  }
+  return out;
+}

@@ -88,6 +88,8 @@ describe('a newcomer\'s first ten minutes', function () {
       w.__debug = [];
       w.RED.comms.subscribe('debug', (_t, m) => { w.__debug.push(m); });
     });
+    // The debug sidebar open, as a newcomer would have it, for the screenshots.
+    await page.evaluate(() => { (window as unknown as { RED: { sidebar: { show(t: string): void } } }).RED.sidebar.show('debug'); });
     const invalid = await invalidNodes(page);
     await shot('1-editor');
     assert.deepEqual(invalid, []);

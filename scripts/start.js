@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: an embedded MQTT broker (aedes) on 127.0.0.1:1883, a simulated fleet publishing into it,
-// and Node-RED on 127.0.0.1:1880 with this package and the quick-start flow.
+// local mail and chat webhook sinks for the alert-routing example, and Node-RED on 127.0.0.1:1880
+// (loopback names only, no cross-origin access) with this package and the quick-start flow.
 'use strict';
 const fs = require('node:fs');
 const net = require('node:net');
@@ -10,6 +11,8 @@ const { spawn, execFileSync } = require('node:child_process');
 const root = path.resolve(__dirname, '..');
 const settings = require(path.join(root, 'settings.js'));
 const { linkPackage } = require('./user-dir.js');
+const { scoringForSpeed } = require('./sim-scoring.js');
+const { startSinks } = require('./sinks.js');
 const mqttHost = process.env.FLEET_MQTT_HOST || '127.0.0.1';
 const mqttPort = Number(process.env.FLEET_MQTT_PORT || 1883);
 const devices = Number(process.env.FLEET_DEVICES || 50);
@@ -37,11 +40,39 @@ function prepareUserDir() {
     // not in flows/ where every flow must work on any Node-RED.
     if (hasDashboard()) flow.push(...JSON.parse(fs.readFileSync(path.join(root, 'demo', 'fleet-dashboard.json'), 'utf8')));
     for (const n of flow) if (n.type === 'mqtt-broker') Object.assign(n, { broker: mqttHost, port: String(mqttPort) });
+    scaleHealthWindows(flow);
     fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
     console.log(`[start] deployed flows/quick-start.json to ${flowFile}`);
   } else {
     console.log(`[start] keeping your flows in ${flowFile} (npm start -- --fresh puts the quick-start flow back)`);
   }
+}
+
+/** The fleet runs `speed` times faster than the guides: shorten the health node's counting windows to match. */
+function scaleHealthWindows(flow) {
+  if (!(speed > 1)) return;
+  const { defaultHealthConfig } = require(path.join(root, 'dist', 'lib', 'health', 'config.js'));
+  const scaled = scoringForSpeed(defaultHealthConfig(), speed);
+  for (const n of flow) {
+    if (n.type !== 'fleet-health') continue;
+    let scoring = {};
+    try { scoring = n.scoring ? JSON.parse(n.scoring) : {}; } catch { continue; }
+    n.scoring = JSON.stringify({ ...scoring, windows: { ...scaled.windows, ...(scoring.windows || {}) } });
+  }
+  const w = scaled.windows;
+  console.log(`[start] health windows scaled to the simulator's ${speed}x: rejected readings ${w.invalidReadings} s, restarts ${w.restarts} s, failures ${w.failures} s`);
+}
+
+/** Mail and webhook sinks, unless the environment already names real receivers. */
+async function receivers() {
+  const own = ['FLEET_SMTP_HOST', 'FLEET_CHAT_WEBHOOK'].filter((v) => process.env[v]);
+  if (own.length) {
+    console.log(`[start] alert receivers from your environment (${own.join(', ')}): no local sinks`);
+    return { env: {}, close: async () => undefined };
+  }
+  const sinks = await startSinks({ host: '127.0.0.1' });
+  console.log(`[start] mail sink on smtp://${sinks.env.FLEET_SMTP_HOST}:${sinks.env.FLEET_SMTP_PORT}, chat webhook sink on ${sinks.env.FLEET_CHAT_WEBHOOK}; received: ${sinks.env.FLEET_SINK_URL}/notifications`);
+  return sinks;
 }
 
 async function startBroker() {
@@ -60,15 +91,16 @@ async function main() {
   if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   prepareUserDir();
   const { broker, server } = await startBroker();
+  const sinks = await receivers();
   const { VirtualFleet } = require(path.join(root, 'dist', 'firmware', 'simulator', 'fleet.js'));
   const fleet = new VirtualFleet({ brokerUrl: `mqtt://${mqttHost}:${mqttPort}`, devices, speed, controlTopic: true, seed: 1 });
   await fleet.start();
   console.log(`[start] virtual fleet: ${devices} devices at ${speed}x the guides' rates`);
 
-  const redJs = require.resolve('node-red/red.js', { paths: [root] });
-  const red = spawn(process.execPath, [redJs, '--settings', path.join(root, 'settings.js')], { cwd: root, stdio: 'inherit' });
+  const red = spawn(process.execPath, [path.join(__dirname, 'node-red-server.js')], { cwd: root, stdio: 'inherit', env: { ...process.env, ...sinks.env } });
   console.log(`[start] Node-RED on http://${settings.uiHost}:${settings.uiPort}/`);
   if (hasDashboard()) console.log(`[start] dashboard on http://${settings.uiHost}:${settings.uiPort}/dashboard`);
+  console.log(settings.adminAuth ? `[start] editor and admin API need a login: user ${process.env.FLEET_ADMIN_USER}` : '[start] no editor login (set FLEET_ADMIN_USER and FLEET_ADMIN_PASSWORD to require one)');
 
   let stopping = false;
   const redExited = new Promise((resolve) => red.once('exit', resolve));
@@ -79,6 +111,7 @@ async function main() {
     // Node-RED writes its context on the way out: wait for it (10 s at most) before going.
     await Promise.race([redExited, new Promise((r) => setTimeout(r, 10_000))]);
     await fleet.stop();
+    await sinks.close();
     await new Promise((r) => broker.close(r));
     server.close();
     process.exit(code);

@@ -7,7 +7,8 @@ import { VirtualFleet } from './fleet';
 const USAGE = `usage: esp32-fleet-sim [--broker mqtt://127.0.0.1:1883] [--devices 50] [--seed 1] [--speed 1]
                        [--connection per-device|shared] [--control] [--qos 0|1]
   --speed 10     every interval ten times shorter than the deployment guides' (sensor every 3 s)
-  --control      obey sim/fault/{device|all} messages: {"fault":"low-heap","action":"inject","durationS":60}`;
+  --control      obey sim/fault/{device|all} messages: {"fault":"low-heap","action":"inject","durationS":60}
+                 ({"action":"clear"} clears every fault)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -39,6 +39,13 @@ export interface Publication {
   readonly retain: boolean;
 }
 
+/**
+ * What a healthy device does at rest, chosen inside the health defaults (lib/health/config.ts) with a
+ * margin: signal between -66 and -42 dBm (warning under -70), about one error an hour of wall-clock
+ * time whatever the speed (warning at 10/h), heap within a few percent of its working level.
+ */
+export const IDLE = { rssiMin: -66, rssiMax: -42, errorsPerHour: 1 } as const;
+
 /** Seconds between messages of each kind, as the deployment guides give them. */
 export interface Intervals {
   readonly sensor: number;
@@ -76,6 +83,9 @@ export class VirtualDevice {
   private temperature: number;
   private humidity: number;
   private pressure: number;
+  /** The device's working values; a fault changes what it reports, not these. */
+  private restHeap: number;
+  private restRssi: number;
   private heap: number;
   private rssi: number;
   private sensorUs: number;
@@ -94,8 +104,8 @@ export class VirtualDevice {
     this.temperature = this.rnd.between(19, 25);
     this.humidity = this.rnd.between(35, 60);
     this.pressure = this.rnd.between(1005, 1020);
-    this.heap = this.baseHeap();
-    this.rssi = this.rnd.between(-68, -45);
+    this.restHeap = this.heap = this.baseHeap();
+    this.restRssi = this.rssi = this.rnd.between(IDLE.rssiMin + 4, IDLE.rssiMax - 4);
     this.sensorUs = this.rnd.between(380, 460);
   }
 
@@ -150,6 +160,14 @@ export class VirtualDevice {
     return min;
   }
 
+  /**
+   * Makes every schedule due at `now`: firmware reports a changed condition in its next messages,
+   * so a fault injected (or cleared) shows at once instead of at the next five-minute report.
+   */
+  expedite(now: number): void {
+    for (const s of this.schedules) if (s.next > now) s.next = now;
+  }
+
   /** Everything due up to `now`, in time order per schedule. */
   due(now: number): Publication[] {
     if (this.faults.has('offline')) {
@@ -192,9 +210,11 @@ export class VirtualDevice {
 
   /** Heap, signal and timing move with every message, so a fault shows in the next one. */
   private driftSystem(): void {
-    const heapTarget = this.faults.has('low-heap') ? (this.kind === 'audio-device' ? 30_000 : 3_500) : this.baseHeap();
-    this.heap = this.faults.has('low-heap') ? heapTarget + this.rnd.between(-300, 300) : this.rnd.walk(this.heap, 400, heapTarget * 0.9, heapTarget * 1.05);
-    this.rssi = this.faults.has('rssi-drop') ? this.rnd.between(-88, -82) : this.rnd.walk(this.rssi, 1.5, -72, -40);
+    const base = this.baseHeap();
+    this.restHeap = this.rnd.walk(this.restHeap, base * 0.01, base * 0.9, base * 1.05);
+    this.restRssi = this.rnd.walk(this.restRssi, 1.5, IDLE.rssiMin, IDLE.rssiMax);
+    this.heap = this.faults.has('low-heap') ? (this.kind === 'audio-device' ? 30_000 : 3_500) + this.rnd.between(-300, 300) : this.restHeap;
+    this.rssi = this.faults.has('rssi-drop') ? this.rnd.between(-88, -82) : this.restRssi;
     this.sensorUs = this.rnd.walk(this.sensorUs, 10, 350, 480);
   }
 
@@ -278,7 +298,9 @@ export class VirtualDevice {
   }
 
   private metrics(now: number): Publication[] {
-    if (this.rnd.next() < 0.05) this.errors++;
+    // Errors per hour of wall-clock time, not per message: at 5x speed the device reports five times as
+    // often, and health judges the rate per real hour.
+    if (this.rnd.next() < IDLE.errorsPerHour * this.intervals.metrics / 3600) this.errors++;
     return [this.json(topicFor('esp32.metrics', { device: this.id }), {
       device_id: this.id, timestamp: Math.floor(now / 1000),
       metrics: {

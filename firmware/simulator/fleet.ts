@@ -19,7 +19,10 @@ export interface FleetOptions {
   /** `per-device`: one MQTT connection and last will per device. `shared`: one connection for all (load runs). */
   readonly connection?: 'per-device' | 'shared';
   readonly tickMs?: number;
-  /** Listen on `sim/fault/{device|all}` for {fault, action: inject|clear}, so a flow can break a device. */
+  /**
+   * Listen on `sim/fault/{device|all}` for {fault, action: inject|clear, durationS?}, so a flow can
+   * break a device; {action: "clear"} without a fault clears them all.
+   */
   readonly controlTopic?: boolean;
   readonly qos?: 0 | 1;
 }
@@ -153,6 +156,7 @@ export class VirtualFleet {
     const d = this.byId.get(id);
     if (!d || !FAULTS.includes(fault)) return false;
     d.faults.add(fault);
+    d.expedite(Date.now());
     if (fault === 'offline') {
       const client = this.clients.get(id);
       if (client) {
@@ -172,6 +176,7 @@ export class VirtualFleet {
   clear(id: string, fault: Fault): boolean {
     const d = this.byId.get(id);
     if (!d || !d.faults.delete(fault)) return false;
+    d.expedite(Date.now());
     if (fault === 'offline') {
       d.session++;
       if (this.opts.connection === 'per-device' && this.timer) {
@@ -183,12 +188,25 @@ export class VirtualFleet {
     return true;
   }
 
+  /** Clears every fault of every device (or of one); returns how many were cleared. */
+  clearAll(id?: string): number {
+    let n = 0;
+    for (const d of id === undefined ? this.devices : [this.byId.get(id)].filter((x): x is VirtualDevice => x !== undefined)) {
+      for (const f of [...d.faults]) if (this.clear(d.id, f)) n++;
+    }
+    return n;
+  }
+
   private onControl(topic: string, payload: Buffer): void {
     const target = topic.split('/')[2];
     let cmd: { fault?: unknown; action?: unknown; durationS?: unknown };
     try {
       cmd = JSON.parse(payload.toString('utf8')) as typeof cmd;
     } catch {
+      return;
+    }
+    if (cmd.action === 'clear' && (cmd.fault === undefined || cmd.fault === 'all')) {
+      this.clearAll(target === 'all' ? undefined : target);
       return;
     }
     const fault = cmd.fault as Fault;

@@ -49,6 +49,7 @@ describe('npm start (the main job)', function () {
     await waitFor(`Node-RED to start flows\n${output}`, () => output.includes('Started flows'), 45_000);
     assert.match(output, /MQTT broker \(aedes\) on mqtt:\/\/127\.0\.0\.1:/);
     assert.match(output, /Server now running at http:\/\/127\.0\.0\.1:/);
+    assert.match(output, /mail sink on smtp:\/\/127\.0\.0\.1:\d+, chat webhook sink on http:\/\/127\.0\.0\.1:\d+\/chat/);
     const flows = (await (await fetch(`http://127.0.0.1:${port}/flows`)).json()) as Array<{ type: string }>;
     for (const type of ['fleet-decode', 'fleet-health', 'fleet-registry', 'mqtt in']) assert.ok(flows.some((n) => n.type === type), type);
     assert.doesNotMatch(output, /\[error\]/);

@@ -89,6 +89,8 @@ export = function register(RED: NodeAPI): void {
     let commitTimer: NodeJS.Timeout | null = null;
     /** Notifications whose commit failed: sent once a commit succeeds. */
     let unsent: Notification[] = [];
+    /** Read back from the outbox at start: sent again at the first tick. */
+    let redeliver: Notification[] = [];
 
     const showStatus = (): void => status.set(() => ({
       fill: dispatcher.activeCount > 0 ? 'yellow' : 'green', shape: 'dot',
@@ -137,6 +139,9 @@ export = function register(RED: NodeAPI): void {
       for (const d of dones) d(ok ? undefined : new Error('fleet-alerts: could not save the alert state'));
       if (!ok) { unsent = due; return; }
       unsent = [];
+      // What was committed but may not have reached its receiver goes again, with the same key (at
+      // the first tick, when every node of the flows is there to take it).
+      if (redeliver.length) { deliver(redeliver, true); redeliver = []; }
       if (due.length) { deliver(due); showStatus(); }
     }, 1000);
 
@@ -219,7 +224,6 @@ export = function register(RED: NodeAPI): void {
     // Restore: the journal; else, once, the snapshot earlier versions kept in the node's context.
     type Cb = (err: Error | null, v?: unknown) => void;
     const ctx = this.context() as unknown as { get(k: string, cb: Cb): void; set(k: string, v: unknown, cb: (e: Error | null) => void): void };
-    let redeliver: Notification[] = [];
     try {
       const opened = store.load(dispatcher, Date.now());
       redeliver = opened.redeliver;
@@ -243,8 +247,6 @@ export = function register(RED: NodeAPI): void {
         ctx.set('state', undefined, () => undefined);
       }
       ready = true;
-      // What was committed but may not have reached its receiver goes again, with the same key.
-      if (redeliver.length) deliver(redeliver, true);
       for (const f of waiting.splice(0)) f();
       showStatus();
     });

@@ -7,11 +7,15 @@
  *      a grace period after the send.
  * A crash before 1 sends nothing and changes nothing; between 1 and 3, the outbox is sent again on
  * restart with the same idempotency key. Nothing committed is lost; a duplicate has the same key.
+ * A clean stop (a redeploy) counts what was handed to the flow as sent, unless the flow confirms
+ * deliveries (seen once, remembered): then only what was confirmed is.
  */
 import type { AlertDispatcher, Notification } from './dispatcher';
 import { Journal } from '../store/journal';
 
 const OUTBOX = 'o:';
+/** Set once a delivery confirmation has been seen: the flow wires them back. */
+const CONFIRMS = 'x:confirms';
 
 /** How long a sent notification stays in the outbox without a confirmation. */
 export const REDELIVER_GRACE_MS = 30_000;
@@ -42,6 +46,7 @@ export class AlertStore {
   private readonly outbox = new Map<string, OutboxEntry>();
   /** Changes a failed commit could not write: tried again, under newer values, at the next one. */
   private retry = new Map<string, unknown>();
+  private confirms = false;
 
   private constructor(private readonly journal: Journal) {}
 
@@ -66,7 +71,9 @@ export class AlertStore {
     const records: Array<[string, unknown]> = [];
     const redeliver: Notification[] = [];
     let damaged = 0;
+    this.confirms = this.journal.get(CONFIRMS) === true;
     for (const [k, v] of this.journal.entries()) {
+      if (k === CONFIRMS) continue;
       if (!k.startsWith(OUTBOX)) { records.push([k, v]); continue; }
       const n = storedNotification(v);
       if (n && n.id === k.slice(OUTBOX.length)) { redeliver.push(n); this.outbox.set(n.id, { notification: n, sentAt: now }); } else { damaged++; this.retry.set(k, undefined); }
@@ -98,9 +105,29 @@ export class AlertStore {
 
   /** A receiver confirmed the notification: it leaves the outbox at the next commit. */
   delivered(id: string): boolean {
+    if (!this.confirms) { this.confirms = true; this.retry.set(CONFIRMS, true); }
     if (!this.outbox.delete(id)) return false;
     this.retry.set(OUTBOX + id, undefined);
     return true;
+  }
+
+  /** Whether the flow confirms deliveries (a `complete` node wired back). */
+  get confirmsDeliveries(): boolean {
+    return this.confirms;
+  }
+
+  /**
+   * A clean stop: without confirmations, what was handed to the flow counts as sent (a redeploy must
+   * not send it again); with them, what is unconfirmed stays for the next start. Then closes.
+   */
+  stop(dispatcher: AlertDispatcher, now: number): void {
+    try {
+      if (!this.confirms) for (const id of this.outbox.keys()) this.retry.set(OUTBOX + id, undefined);
+      if (!this.confirms) this.outbox.clear();
+      this.commit(dispatcher, now);
+    } finally {
+      this.close();
+    }
   }
 
   /** The outbox entry for a notification id, if it is still awaiting delivery. */

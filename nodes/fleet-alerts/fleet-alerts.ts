@@ -255,8 +255,12 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       clearInterval(timer);
       status.close();
-      commitInputs();
-      store.close();
+      if (commitTimer) { clearTimeout(commitTimer); commitTimer = null; }
+      const dones = pendingDone;
+      pendingDone = [];
+      let failed: Error | undefined;
+      try { store.stop(dispatcher, Date.now()); } catch (err) { failed = err as Error; this.error(RED._('fleet-alerts.errors.store', { message: failed.message })); }
+      for (const d of dones) d(failed);
       if (removed) fs.rm(store.file, { force: true }, () => done());
       else done();
     });

@@ -428,6 +428,25 @@ describe('alert store: journal and outbox (at-least-once with a stable key)', ()
     s3.close();
   });
 
+  it('a clean stop counts what was handed to the flow as sent, unless the flow confirms deliveries', () => {
+    for (const confirming of [false, true]) {
+      const file = path.join(dir, `stop-${confirming}.jsonl`);
+      const s1 = AlertStore.open(file);
+      const d1 = dispatcher(cfg);
+      s1.load(d1, T0);
+      d1.receive(alert('DeviceOffline', 'd-1', 'north', 'major'), T0);
+      d1.receive(alert('DeviceOffline', 'd-2', 'south', 'major'), T0);
+      const due = d1.flush(T0);
+      s1.commit(d1, T0, due);
+      if (confirming) s1.delivered(due[0].id);
+      s1.stop(d1, T0 + S);
+      const s2 = AlertStore.open(file);
+      assert.deepEqual(s2.load(dispatcher(cfg), T0 + 2 * S).redeliver.map((n) => n.id), confirming ? [due[1].id] : []);
+      assert.equal(s2.confirmsDeliveries, confirming, 'remembered');
+      s2.close();
+    }
+  });
+
   it('a torn last write loses only that commit', () => {
     const file = path.join(dir, 'b.jsonl');
     const s1 = AlertStore.open(file);

@@ -34,7 +34,10 @@ export interface StoredSilence {
 }
 
 export function silenceRecord(s: StoredSilence): unknown {
-  return { id: s.id, matchers: s.matchers.map((m) => ({ name: m.name, op: m.op, value: m.value })), endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment };
+  return {
+    id: s.id, matchers: s.matchers.map((m) => ({ name: m.name, op: m.op, value: m.value })), endsAt: s.endsAt,
+    ...(s.createdBy !== undefined ? { createdBy: s.createdBy } : {}), ...(s.comment !== undefined ? { comment: s.comment } : {}),
+  };
 }
 
 type Member = { fingerprint: string; alert: FleetAlert | 'firing' };

@@ -166,9 +166,10 @@ export = function register(RED: NodeAPI): void {
     const handle = (msg: InMessage, _send: Send): Error | undefined => {
       const now = Date.now();
       const p = msg.payload as Record<string, unknown> | undefined;
-      // A receiver's confirmation (a `complete` node on the e-mail or http request node, wired back).
+      // A receiver's confirmation: one of our notification messages come back (a `complete` node on
+      // the e-mail or http request node, wired back), known by its key in two places.
       const delivered = msg.notification as { id?: unknown } | undefined;
-      if (delivered && typeof delivered === 'object' && typeof delivered.id === 'string') {
+      if (delivered && typeof delivered === 'object' && typeof delivered.id === 'string' && (msg as { idempotencyKey?: unknown }).idempotencyKey === delivered.id) {
         store.delivered(delivered.id);
         return undefined;
       }

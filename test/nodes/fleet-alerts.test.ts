@@ -153,7 +153,7 @@ describe('fleet-alerts node: hostile alerts, idempotency keys and restarts', fun
       helper.getNode('al').receive({ payload: critical('d-1') } as never);
       await until('email', () => email[0]);
       await new Promise((r) => setTimeout(r, 1200)); // past the outbox write of the next tick
-      helper.getNode('al').receive({ payload: { ...critical('d-1', 'north'), labels: { site: 'north' } }, notification: { id: (email[0].notification as Payload).id } } as never);
+      helper.getNode('al').receive({ payload: { ...critical('d-1', 'north'), labels: { site: 'north' } }, notification: { id: (email[0].notification as Payload).id }, idempotencyKey: (email[0].notification as Payload).id } as never);
       await helper.unload();
       assert.ok(fs.existsSync(path.join(dir, 'fleet-alerts-al.jsonl')));
 

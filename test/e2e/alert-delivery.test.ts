@@ -1,7 +1,8 @@
 /**
  * Delivery for real: fleet-alerts in a Node-RED process sends e-mail through node-red-node-email to
  * a local SMTP server (smtp-server) and a chat webhook through `http request` to a local HTTP server;
- * one e-mail per group; a restart re-sends nothing and the resolve still arrives.
+ * one e-mail per group, each with its idempotency key (an e-mail header, a field of the webhook body);
+ * a restart (a clean stop) re-sends nothing and the resolve still arrives.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -34,7 +35,7 @@ function flow(smtpPort: number, webhookUrl: string): unknown[] {
 describe('alert delivery: e-mail and chat webhook, through a restart', function () {
   this.timeout(90_000);
   const mails: Mail[] = [];
-  const hooks: Array<{ text: string }> = [];
+  const hooks: Array<{ text: string; idempotencyKey?: string }> = [];
   let smtp: SMTPServer;
   let hookServer: http.Server;
   let red: NodeRedProcess;
@@ -58,7 +59,7 @@ describe('alert delivery: e-mail and chat webhook, through a restart', function 
     hookServer = http.createServer((req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => { body += d.toString(); });
-      req.on('end', () => { hooks.push(JSON.parse(body) as { text: string }); res.end('ok'); });
+      req.on('end', () => { hooks.push(JSON.parse(body) as { text: string; idempotencyKey?: string }); res.end('ok'); });
     });
     await new Promise<void>((r) => hookServer.listen(hookPort, '127.0.0.1', () => r()));
     red = new NodeRedProcess();
@@ -87,6 +88,8 @@ describe('alert delivery: e-mail and chat webhook, through a restart', function 
     assert.match(mails[0].body, /d-1 is critical/);
     assert.equal(hooks.length, 1);
     assert.match(hooks[0].text, /^\[FIRING:2\] alertname=DeviceCritical site=north/);
+    assert.match(hooks[0].idempotencyKey ?? '', /^[0-9a-f]{32}$/);
+    assert.match(mails[0].body, /^Idempotency-Key: [0-9a-f]{32}\r?$/m);
   });
 
   it('after a restart re-sends nothing, and the resolve still arrives', async () => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import helper from 'node-red-node-test-helper';
 
@@ -105,6 +108,92 @@ describe('fleet-alerts node (in Node-RED through the test helper)', function () 
   });
 });
 
+describe('fleet-alerts node: hostile alerts, idempotency keys and restarts', function () {
+  afterEach(async () => { await helper.unload(); delete process.env.FLEET_STATE_DIR; });
+
+  it('refuses a device alert with a time no Date holds, 200 labels or a 1 MiB label, naming the field, and keeps working', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const caught = collect(helper.getNode('caught'));
+    const dash = collect(helper.getNode('dash'));
+    const al = helper.getNode('al');
+    const device = (labels: Record<string, string> = { site: 'west' }) => ({ id: 'esp32c3_001', kind: 'env-monitor', labels });
+    al.receive({ kind: 'alert', device: device(), payload: { severity: 'warning', message: 'm', timestamp: 9e15 } } as never);
+    al.receive({ kind: 'alert', device: device(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`l${i}`, 'v']))), payload: { severity: 'warning', message: 'm' } } as never);
+    al.receive({ kind: 'alert', device: device({ site: 'x'.repeat(1 << 20) }), payload: { severity: 'warning', message: 'm' } } as never);
+    al.receive({ payload: { ...critical('d-1'), labels: { site: 'y'.repeat(1 << 20) } } } as never);
+    await until('four errors', () => caught.length >= 4 && caught);
+    const messages = caught.map((m) => String((m.error as Payload).message));
+    assert.match(messages[0], /payload\.timestamp/);
+    assert.match(messages[1], /labels: 200 labels; at most 64/);
+    assert.match(messages[2], /payload\.labels\.site: over 4096 characters/);
+    assert.match(messages[3], /payload\.labels/);
+    al.receive({ kind: 'alert', device: device(), payload: { severity: 'warning', message: 'Low memory warning' } } as never);
+    const m = await until('the next alert still goes out', () => dash[0]);
+    assert.match(String(m.payload), /Low memory warning/);
+  });
+
+  it('every notification carries its idempotency key: msg.idempotencyKey, the webhook body and an e-mail header', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const email = collect(helper.getNode('email'));
+    helper.getNode('al').receive({ payload: critical('d-1') } as never);
+    const m = await until('email', () => email[0]);
+    const id = (m.notification as Payload).id;
+    assert.match(String(id), /^[0-9a-f]{32}$/);
+    assert.equal(m.idempotencyKey, id);
+    assert.equal((m.webhook as Payload).idempotencyKey, id);
+    assert.deepEqual(m.headers, { 'Idempotency-Key': id });
+  });
+
+  it('keeps its state in a journal under FLEET_STATE_DIR: a reload sends nothing again, and a resolve still goes out', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-alerts-node-'));
+    process.env.FLEET_STATE_DIR = dir;
+    try {
+      await helper.load([alertsNode, catchNode], flow());
+      let email = collect(helper.getNode('email'));
+      helper.getNode('al').receive({ payload: critical('d-1') } as never);
+      await until('email', () => email[0]);
+      await new Promise((r) => setTimeout(r, 1200)); // past the outbox write of the next tick
+      helper.getNode('al').receive({ payload: { ...critical('d-1', 'north'), labels: { site: 'north' } }, notification: { id: (email[0].notification as Payload).id }, idempotencyKey: (email[0].notification as Payload).id } as never);
+      await helper.unload();
+      assert.ok(fs.existsSync(path.join(dir, 'fleet-alerts-al.jsonl')));
+
+      await helper.load([alertsNode, catchNode], flow());
+      email = collect(helper.getNode('email'));
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(email.length, 0, 'nothing sent again');
+      helper.getNode('al').receive({ payload: critical('d-1', 'north', 'resolved') } as never);
+      const r = await until('resolve', () => email.find((x) => String(x.topic).startsWith('[RESOLVED]')));
+      assert.equal((r.notification as Payload).resolved, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends again, with the same key, a notification written to the outbox but not confirmed before a crash', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-alerts-node-'));
+    process.env.FLEET_STATE_DIR = dir;
+    try {
+      await helper.load([alertsNode, catchNode], flow());
+      const email = collect(helper.getNode('email'));
+      helper.getNode('al').receive({ payload: critical('d-1') } as never);
+      const first = await until('email', () => email[0]);
+      // A crash right after the send: the journal as it was then, without what a clean close adds.
+      const copy = path.join(dir, 'copy.jsonl');
+      fs.copyFileSync(path.join(dir, 'fleet-alerts-al.jsonl'), copy);
+      await helper.unload();
+      fs.renameSync(copy, path.join(dir, 'fleet-alerts-al.jsonl'));
+
+      await helper.load([alertsNode, catchNode], flow());
+      const again = collect(helper.getNode('email'));
+      const m = await until('redelivery', () => again[0]);
+      assert.equal(m.idempotencyKey, first.idempotencyKey);
+      assert.equal(m.redelivery, true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('fleet-alerts admin endpoints', function () {
   before((done) => { helper.startServer(done); });
   after((done) => { helper.stopServer(done); });
@@ -124,5 +213,23 @@ describe('fleet-alerts admin endpoints', function () {
     assert.deepEqual(imp.body.config.receivers, ['ops']);
     const exp = await helper.request().post('/fleet-alerts/export').send({ receivers: ['ops'], routing: JSON.stringify({ route: { receiver: 'ops' } }) }).expect(200);
     assert.match(exp.text, /receiver: ops/);
+  });
+
+  it('refuses malformed requests with 400 and a field, and bodies over 256 KiB with 413', async () => {
+    await helper.load([alertsNode, catchNode], flow());
+    const exp = await helper.request().post('/fleet-alerts/export').send({ receivers: ['ops'], routing: '{"route":' }).expect(400);
+    assert.deepEqual([exp.body.ok, exp.body.field], [false, 'routing']);
+    assert.match(exp.body.reason, /not valid JSON/);
+    await helper.request().post('/fleet-alerts/export').send({ receivers: 'ops', routing: '{}' }).expect(400);
+    await helper.request().post('/fleet-alerts/export').send({ routing: JSON.stringify({ route: 5 }) }).expect(400);
+    await helper.request().post('/fleet-alerts/export').send({ routing: JSON.stringify({ route: { receiver: 'ops' }, inhibit_rules: {} }) }).expect(400);
+    const imp = await helper.request().post('/fleet-alerts/import').send({ yaml: 5 }).expect(400);
+    assert.equal(imp.body.field, 'yaml');
+    const chk = await helper.request().post('/fleet-alerts/check').send({ receivers: ['dashboard', 'email', 'chat'], routing: JSON.stringify(ROUTING), labels: ['severity=critical'] }).expect(400);
+    assert.equal(chk.body.field, 'labels');
+    const big = await helper.request().post('/fleet-alerts/import').send({ yaml: `route:\n  receiver: ops\n#${'x'.repeat(300 * 1024)}\n` }).expect(413);
+    assert.match(big.body.reason, /at most 262144 \(256 KiB\)/);
+    const huge = await helper.request().post('/fleet-alerts/check').send({ receivers: ['a'], routing: 'x'.repeat(300 * 1024) }).expect(413);
+    assert.equal(huge.body.field, 'body');
   });
 });

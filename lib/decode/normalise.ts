@@ -7,6 +7,7 @@
 type Clock =
   | 'epoch-s'   // device sends seconds since the Unix epoch
   | 'guide'     // the guide's layout: epoch seconds in our richer messages, ms since boot in iot-common's
+                //   (told apart by `bootMarkers`, or for readings, which share every field name, by EPOCH_S_FLOOR)
   | 'boot-ms'   // device sends milliseconds since boot (TI0162-IOT iot-common)
   | 'boot-us'   // microseconds since boot (whofi radio clock)
   | 'us'        // microseconds: since boot, or since the epoch once NTP synced (whofi ESP-IDF)
@@ -21,6 +22,8 @@ interface Shape {
   readonly flatten?: string;
   /** Fields only iot-common's Standard* messages carry: their `timestamp` is ms since boot. */
   readonly bootMarkers?: readonly string[];
+  /** No field tells the two forms apart: a timestamp below EPOCH_S_FLOOR is ms since boot. */
+  readonly epochFloor?: boolean;
   /** `level` → `severity` (device alerts). */
   readonly severity?: boolean;
   /** `level` in lower case (Rust's `log` crate prints WARN, ERROR, ...). */
@@ -50,7 +53,7 @@ const IOT_COMMON_STATUS = new Map([['uptime_seconds', 'uptime'], ['free_heap_byt
 const STATUS_MARKERS = [...IOT_COMMON_STATUS.keys()];
 
 const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
-  ['esp32c3.sensor', { clock: 'guide' }],
+  ['esp32c3.sensor', { clock: 'guide', epochFloor: true }],
   ['esp32c3.heartbeat', { clock: 'guide', bootMarkers: ['status'], dropPing: true }],
   ['esp32c3.status', { clock: 'guide', rename: IOT_COMMON_STATUS, bootMarkers: STATUS_MARKERS }],
   ['esp32c3.presence', { clock: 'epoch-s' }],
@@ -128,7 +131,8 @@ export function normalise(routeId: string, raw: Readonly<Record<string, unknown>
   let clock = shape.clock;
   if (clock === 'guide') {
     const iotCommon = (shape.bootMarkers ?? []).some((k) => has(raw, k));
-    clock = !iotCommon && deviceTime !== null && deviceTime >= EPOCH_S_FLOOR ? 'epoch-s' : 'boot-ms';
+    const belowFloor = shape.epochFloor === true && deviceTime !== null && deviceTime < EPOCH_S_FLOOR;
+    clock = iotCommon || belowFloor ? 'boot-ms' : 'epoch-s';
   }
   if (deviceTime !== null && clock === 'epoch-s') {
     if (Math.abs(deviceTime * 1000) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'seconds');

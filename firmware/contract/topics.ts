@@ -132,14 +132,19 @@ export const TOPIC_ROUTES: readonly TopicRoute[] = [
 export const ESP32C3_ARCHS = ['sync', 'async', 'full'] as const;
 export type Esp32c3Arch = (typeof ESP32C3_ARCHS)[number];
 
+/** The TI0162-IOT application that builds each variant (its `app` field). */
+export const TI0162_APPS: ReadonlyMap<Esp32c3Arch, string> = new Map<Esp32c3Arch, string>([['sync', 'main-nodeps'], ['async', 'main-min'], ['full', 'main-app']]);
+/** iot-common's get_architecture_string() for each variant (StandardDeviceStatus.architecture). */
+export const IOT_COMMON_ARCHS: ReadonlyMap<Esp32c3Arch, string> = new Map<Esp32c3Arch, string>([['sync', 'sync'], ['async', 'async-min'], ['full', 'async-full']]);
+
 /**
  * TI0162-IOT names the variants by app (`app`) or by get_architecture_string() (`architecture`);
  * both map onto ours. A Map, because the names come off the wire.
  */
 export const ARCH_ALIASES: ReadonlyMap<string, Esp32c3Arch> = new Map<string, Esp32c3Arch>([
-  ['sync', 'sync'], ['async', 'async'], ['full', 'full'],
-  ['async-min', 'async'], ['async-full', 'full'],
-  ['main-nodeps', 'sync'], ['main-min', 'async'], ['main-app', 'full'],
+  ...ESP32C3_ARCHS.map((a): [string, Esp32c3Arch] => [a, a]),
+  ...[...IOT_COMMON_ARCHS].map(([a, name]): [string, Esp32c3Arch] => [name, a]),
+  ...[...TI0162_APPS].map(([a, name]): [string, Esp32c3Arch] => [name, a]),
 ]);
 
 /** The arch a wire value names, or null; never a member of Object.prototype. */

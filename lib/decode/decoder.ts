@@ -271,7 +271,7 @@ export class Decoder {
       id = match.device;
       source = 'topic';
       if (payloadId !== null && payloadId !== id) {
-        return { reject: { code: 'identity-mismatch', topic, path: `/${idField}`, reason: `payload names device ${JSON.stringify(payloadId.slice(0, 80))} but the topic names ${JSON.stringify(id)}`, device: id } };
+        return { reject: { code: 'identity-mismatch', topic, path: `/${idField}`, reason: `payload names device ${JSON.stringify(payloadId.slice(0, 80))} but the topic names ${JSON.stringify(id)}` } };
       }
     } else if (payloadId !== null) {
       const problem = deviceIdProblem(payloadId);

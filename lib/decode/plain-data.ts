@@ -132,7 +132,8 @@ export function copyPlain(root: unknown, limits: DataLimits): CopyResult {
       units += v.length;
       return units > limits.maxUnits ? fail('payload-size', `payload holds more than the ${limits.maxUnits}-byte limit allows`) : v;
     }
-    if (typeof v === 'number') return Number.isFinite(v) ? v : fail('schema', 'must be a finite number (NaN and Infinity are not readings)');
+    // -0 becomes 0, as JSON writes it
+    if (typeof v === 'number') return Number.isFinite(v) ? v + 0 : fail('schema', 'must be a finite number (NaN and Infinity are not readings)');
     if (typeof v !== 'object') return fail('encoding', `is ${describe(v)}, not JSON data`);
     if (types.isProxy(v)) return fail('encoding', 'is a Proxy, not JSON data');
     if (depth + 1 > limits.maxDepth) return fail('depth', `nesting is deeper than the limit of ${limits.maxDepth} levels`);

@@ -34,6 +34,10 @@ import whofiIdfData from './schemas/v1/whofi-idf-data.json';
 import whofiIdfStatus from './schemas/v1/whofi-idf-status.json';
 import whofiIdfMetrics from './schemas/v1/whofi-idf-metrics.json';
 import whofiIdfAlert from './schemas/v1/whofi-idf-alert.json';
+import whofiIdfCommand from './schemas/v1/whofi-idf-command.json';
+import whofiPresence from './schemas/v1/whofi-presence.json';
+import whofiPracticalData from './schemas/v1/whofi-practical-data.json';
+import csiConfig from './schemas/v1/csi-config.json';
 
 /** The contract version this build speaks. A payload may name its version in `v`. */
 export const CONTRACT_VERSION = 1;
@@ -70,6 +74,10 @@ const V1 = {
   'whofi-idf-status': whofiIdfStatus,
   'whofi-idf-metrics': whofiIdfMetrics,
   'whofi-idf-alert': whofiIdfAlert,
+  'whofi-idf-command': whofiIdfCommand,
+  'whofi-presence': whofiPresence,
+  'whofi-practical-data': whofiPracticalData,
+  'csi-config': csiConfig,
 } as const;
 
 export type SchemaName = keyof typeof V1;
@@ -85,8 +93,8 @@ const SCHEMAS_BY_VERSION: Readonly<Record<number, Readonly<Record<SchemaName, Js
 export type UnknownFieldPolicy = 'keep' | 'strip' | 'reject';
 
 export function schemaFor(name: SchemaName, version = CONTRACT_VERSION): JsonSchema {
-  const set = SCHEMAS_BY_VERSION[version];
-  if (!set) throw new Error(`contract version ${version} is not supported`);
+  const set = Object.prototype.hasOwnProperty.call(SCHEMAS_BY_VERSION, version) ? SCHEMAS_BY_VERSION[version] : undefined;
+  if (!set || !Object.prototype.hasOwnProperty.call(set, name)) throw new Error(`contract version ${version} has no schema ${String(name)}`);
   return set[name];
 }
 

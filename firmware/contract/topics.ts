@@ -4,28 +4,37 @@
  *
  * Pattern variables:
  *   {device}   one segment naming the device (checked by deviceIdProblem)
- *   {arch}     sync | async | full (the three ESP32-C3 firmware variants)
- *   {libarch}  sync | async-min | async-full (TI0162-IOT iot-common spelling)
- *   {prefix+}  one or more segments; the device comes from configuration (prefix map) or stays unidentified
+ *   {arch}     sync | async | full (the three ESP32-C3 firmware variants; TI0162-IOT's
+ *              `get_topic_suffix()` spells them the same way)
+ *   {prefix+}  one or more segments; the device comes from configuration (prefix map), from the
+ *              prefix itself where the firmware names itself by it (`prefixIsId`), or stays unidentified
  */
 import type { SchemaName } from './schemas';
 
-export type ProfileName = 'standard' | 'ti0162' | 'ti0162-lib' | 'whofi';
+export const PROFILES = ['standard', 'ti0162', 'ti0162-lib', 'whofi'] as const;
+export type ProfileName = (typeof PROFILES)[number];
 
-export type DeviceKind = 'env-sensor' | 'env-monitor' | 'csi-sensor' | 'steel-device' | 'audio-device';
+export const DEVICE_KINDS = ['env-sensor', 'env-monitor', 'csi-sensor', 'steel-device', 'audio-device'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
-export type MessageKind =
-  | 'sensor' | 'heartbeat' | 'status' | 'health' | 'metrics' | 'log' | 'alert' | 'presence'
-  | 'ota-command' | 'ota-progress' | 'config-update' | 'command' | 'emergency'
-  | 'steel-load' | 'steel-result' | 'csi-data' | 'csi-stats' | 'console';
+export const MESSAGE_KINDS = [
+  'sensor', 'heartbeat', 'status', 'health', 'metrics', 'log', 'alert', 'presence',
+  'ota-command', 'ota-progress', 'config-update', 'command', 'emergency',
+  'steel-load', 'steel-result', 'csi-data', 'csi-stats', 'console',
+] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 /**
  * How the payload is read before validation.
  * - json: must be a JSON object
- * - text-or-json: a JSON object, or a bare word that `textForm` turns into one
- * - ping: the bare word `ping` (TI0162-IOT heartbeat)
+ * - text-or-json: a JSON object, or a bare word that `textField` turns into one
+ * - ping: the bare word `ping` (TI0162-IOT apps' heartbeat); read as an empty body
+ * - ping-or-json: a JSON object, or the bare word `ping` (iot-common's legacy heartbeat,
+ *   `StandardHeartbeat::to_legacy_simple`)
+ * - word: one of `words`, bare, which `textField` turns into an object; anything else is left to
+ *   the next route with the same topic (whofi's bare `online` birth beside TI0162-IOT's JSON status)
  */
-export type Encoding = 'json' | 'text-or-json' | 'ping';
+export type Encoding = 'json' | 'text-or-json' | 'ping' | 'ping-or-json' | 'word';
 
 export interface TopicRoute {
   readonly id: string;
@@ -45,6 +54,10 @@ export interface TopicRoute {
   readonly broadcast?: boolean;
   /** Payload field that names the device when the topic does not; `device_id` unless said. */
   readonly payloadIdField?: string;
+  /** For `word`: the bare words this route reads. */
+  readonly words?: readonly string[];
+  /** The {prefix+} names the device (a prefix the firmware or its configuration gives itself). */
+  readonly prefixIsId?: boolean;
 }
 
 const route = (r: TopicRoute): TopicRoute => r;
@@ -53,7 +66,7 @@ const route = (r: TopicRoute): TopicRoute => r;
 export const TOPIC_ROUTES: readonly TopicRoute[] = [
   // ESP32-C3 environmental sensors, three firmware variants (deployment guide layout)
   route({ id: 'esp32c3.sensor', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/sensor', kind: 'sensor', deviceKind: 'env-sensor', schema: 'esp32c3-sensor', encoding: 'json', direction: 'up' }),
-  route({ id: 'esp32c3.heartbeat', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/heartbeat', kind: 'heartbeat', deviceKind: 'env-sensor', schema: 'esp32c3-heartbeat', encoding: 'json', direction: 'up' }),
+  route({ id: 'esp32c3.heartbeat', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/heartbeat', kind: 'heartbeat', deviceKind: 'env-sensor', schema: 'esp32c3-heartbeat', encoding: 'ping-or-json', direction: 'up' }),
   route({ id: 'esp32c3.status', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/status', kind: 'status', deviceKind: 'env-sensor', schema: 'esp32c3-status', encoding: 'json', direction: 'up' }),
   route({ id: 'esp32c3.presence', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/presence', kind: 'presence', deviceKind: 'env-sensor', schema: 'presence', encoding: 'json', direction: 'up' }),
 
@@ -70,6 +83,8 @@ export const TOPIC_ROUTES: readonly TopicRoute[] = [
   route({ id: 'csi.data', profile: 'standard', pattern: 'csi/{device}/data', kind: 'csi-data', deviceKind: 'csi-sensor', schema: 'csi-data', encoding: 'json', direction: 'up' }),
   route({ id: 'csi.stats', profile: 'standard', pattern: 'csi/{device}/stats', kind: 'csi-stats', deviceKind: 'csi-sensor', schema: 'csi-stats', encoding: 'json', direction: 'up' }),
   route({ id: 'csi.heartbeat', profile: 'standard', pattern: 'csi/{device}/heartbeat', kind: 'heartbeat', deviceKind: 'csi-sensor', schema: 'csi-heartbeat', encoding: 'json', direction: 'up' }),
+  // The CSI server's downlink (whofi csi-server/backend/server.js publishNodeConfig)
+  route({ id: 'csi.config', profile: 'standard', pattern: 'csi/{device}/config', kind: 'config-update', deviceKind: 'csi-sensor', schema: 'csi-config', encoding: 'json', direction: 'down' }),
   route({ id: 'csi.presence', profile: 'standard', pattern: 'csi/{device}/presence', kind: 'presence', deviceKind: 'csi-sensor', schema: 'presence', encoding: 'json', direction: 'up' }),
 
   // Audio devices (their health line, bridged to MQTT)
@@ -83,10 +98,11 @@ export const TOPIC_ROUTES: readonly TopicRoute[] = [
   route({ id: 'steel.load', profile: 'standard', pattern: 'steel-programs/{device}/load', kind: 'steel-load', deviceKind: 'steel-device', schema: 'steel-load', encoding: 'json', direction: 'down', broadcast: true }),
   route({ id: 'steel.result', profile: 'standard', pattern: 'steel-programs/{device}/result', kind: 'steel-result', deviceKind: 'steel-device', schema: 'steel-result', encoding: 'json', direction: 'up' }),
 
-  // TI0162-IOT iot-common layout: the device id travels in the payload
-  route({ id: 'ti0162lib.sensor', profile: 'ti0162-lib', pattern: 'esp32c3/sensor/bme280/{libarch}', kind: 'sensor', deviceKind: 'env-sensor', schema: 'ti0162lib-sensor', encoding: 'json', direction: 'up' }),
-  route({ id: 'ti0162lib.heartbeat', profile: 'ti0162-lib', pattern: 'esp32c3/heartbeat/{libarch}', kind: 'heartbeat', deviceKind: 'env-sensor', schema: 'ti0162lib-heartbeat', encoding: 'json', direction: 'up' }),
-  route({ id: 'ti0162lib.status', profile: 'ti0162-lib', pattern: 'esp32c3/status/{libarch}', kind: 'status', deviceKind: 'env-sensor', schema: 'ti0162lib-status', encoding: 'json', direction: 'up' }),
+  // TI0162-IOT iot-common layout (StandardTopics::for_architecture): the topic ends in
+  // get_topic_suffix() = sync|async|full, the device id travels in the payload
+  route({ id: 'ti0162lib.sensor', profile: 'ti0162-lib', pattern: 'esp32c3/sensor/bme280/{arch}', kind: 'sensor', deviceKind: 'env-sensor', schema: 'ti0162lib-sensor', encoding: 'json', direction: 'up' }),
+  route({ id: 'ti0162lib.heartbeat', profile: 'ti0162-lib', pattern: 'esp32c3/heartbeat/{arch}', kind: 'heartbeat', deviceKind: 'env-sensor', schema: 'ti0162lib-heartbeat', encoding: 'ping-or-json', direction: 'up' }),
+  route({ id: 'ti0162lib.status', profile: 'ti0162-lib', pattern: 'esp32c3/status/{arch}', kind: 'status', deviceKind: 'env-sensor', schema: 'ti0162lib-status', encoding: 'json', direction: 'up' }),
 
   // jedarden/whofi CSI firmware variants
   route({ id: 'whofi.esphome.data', profile: 'whofi', pattern: 'whofi/csi/{device}/data', kind: 'csi-data', deviceKind: 'csi-sensor', schema: 'whofi-esphome-data', encoding: 'json', direction: 'up' }),
@@ -95,27 +111,51 @@ export const TOPIC_ROUTES: readonly TopicRoute[] = [
   route({ id: 'whofi.idf.status', profile: 'whofi', pattern: 'devices/{device}/status', kind: 'status', deviceKind: 'csi-sensor', schema: 'whofi-idf-status', encoding: 'text-or-json', textField: 'status', direction: 'up' }),
   route({ id: 'whofi.idf.metrics', profile: 'whofi', pattern: 'devices/{device}/metrics', kind: 'metrics', deviceKind: 'csi-sensor', schema: 'whofi-idf-metrics', encoding: 'json', direction: 'up' }),
   route({ id: 'whofi.idf.alerts', profile: 'whofi', pattern: 'devices/{device}/alerts', kind: 'alert', deviceKind: 'csi-sensor', schema: 'whofi-idf-alert', encoding: 'json', direction: 'up' }),
-  route({ id: 'whofi.idf.data', profile: 'whofi', pattern: '{prefix+}/csi_data', kind: 'csi-data', deviceKind: 'csi-sensor', schema: 'whofi-idf-data', encoding: 'json', direction: 'up' }),
+  route({ id: 'whofi.idf.config', profile: 'whofi', pattern: 'devices/{device}/config', kind: 'config-update', deviceKind: 'csi-sensor', schema: 'csi-config', encoding: 'json', direction: 'down' }),
+  route({ id: 'whofi.idf.command', profile: 'whofi', pattern: 'devices/{device}/command', kind: 'command', deviceKind: 'csi-sensor', schema: 'whofi-idf-command', encoding: 'json', direction: 'down' }),
+  // practical_csi_wifi_example.ino: a fixed topic that names no device (the prefix map can)
+  route({ id: 'whofi.practical.data', profile: 'whofi', pattern: 'home/sensor/data', kind: 'sensor', deviceKind: 'csi-sensor', schema: 'whofi-practical-data', encoding: 'json', direction: 'up' }),
+  // ESP-IDF firmware: {topic_prefix}/csi_data, prefix `csi-device` unless configured; the prefix names the node
+  route({ id: 'whofi.idf.data', profile: 'whofi', pattern: '{prefix+}/csi_data', kind: 'csi-data', deviceKind: 'csi-sensor', schema: 'whofi-idf-data', encoding: 'json', direction: 'up', prefixIsId: true }),
+  route({ id: 'whofi.idf.config-prefix', profile: 'whofi', pattern: '{prefix+}/config', kind: 'config-update', deviceKind: 'csi-sensor', schema: 'csi-config', encoding: 'json', direction: 'down', prefixIsId: true }),
+  // Its retained birth, the bare word `online` on {topic_prefix}/status (mqtt_client_wrapper.c), and
+  // ESPHome's default birth and will (`online` / `offline` on {node name}/status): presence, named by the prefix.
+  route({ id: 'whofi.presence', profile: 'whofi', pattern: '{prefix+}/status', kind: 'presence', deviceKind: 'csi-sensor', schema: 'whofi-presence', encoding: 'word', words: ['online', 'offline'], textField: 'state', direction: 'up', prefixIsId: true }),
 
   // TI0162-IOT apps as shipped: a per-device prefix, `esp32` by default, and no id on the wire.
   // Last because {prefix+} would otherwise swallow the literal layouts above.
   route({ id: 'ti0162.sensor', profile: 'ti0162', pattern: '{prefix+}/sensor/bme280', kind: 'sensor', deviceKind: 'env-sensor', schema: 'ti0162-sensor', encoding: 'json', direction: 'up' }),
   route({ id: 'ti0162.heartbeat', profile: 'ti0162', pattern: '{prefix+}/heartbeat', kind: 'heartbeat', deviceKind: 'env-sensor', schema: null, encoding: 'ping', direction: 'up' }),
-  // A bare `online` (whofi ESP-IDF's retained birth on {prefix}/status) reads as {status: "online"}.
-  route({ id: 'ti0162.status', profile: 'ti0162', pattern: '{prefix+}/status', kind: 'status', deviceKind: 'env-sensor', schema: 'ti0162-status', encoding: 'text-or-json', textField: 'status', direction: 'up' }),
+  route({ id: 'ti0162.status', profile: 'ti0162', pattern: '{prefix+}/status', kind: 'status', deviceKind: 'env-sensor', schema: 'ti0162-status', encoding: 'json', direction: 'up' }),
 ];
 
 export const ESP32C3_ARCHS = ['sync', 'async', 'full'] as const;
 export type Esp32c3Arch = (typeof ESP32C3_ARCHS)[number];
 
-/** TI0162-IOT names the variants by app or by its own architecture strings; both map onto ours. */
-export const ARCH_ALIASES: Readonly<Record<string, Esp32c3Arch>> = {
-  sync: 'sync', async: 'async', full: 'full',
-  'async-min': 'async', 'async-full': 'full',
-  'main-nodeps': 'sync', 'main-min': 'async', 'main-app': 'full',
-};
+/** The TI0162-IOT application that builds each variant (its `app` field). */
+export const TI0162_APPS: ReadonlyMap<Esp32c3Arch, string> = new Map<Esp32c3Arch, string>([['sync', 'main-nodeps'], ['async', 'main-min'], ['full', 'main-app']]);
+/** iot-common's get_architecture_string() for each variant (StandardDeviceStatus.architecture). */
+export const IOT_COMMON_ARCHS: ReadonlyMap<Esp32c3Arch, string> = new Map<Esp32c3Arch, string>([['sync', 'sync'], ['async', 'async-min'], ['full', 'async-full']]);
 
-export const PROFILES: readonly ProfileName[] = ['standard', 'ti0162', 'ti0162-lib', 'whofi'];
+/**
+ * TI0162-IOT names the variants by app (`app`) or by get_architecture_string() (`architecture`);
+ * both map onto ours. A Map, because the names come off the wire.
+ */
+export const ARCH_ALIASES: ReadonlyMap<string, Esp32c3Arch> = new Map<string, Esp32c3Arch>([
+  ...ESP32C3_ARCHS.map((a): [string, Esp32c3Arch] => [a, a]),
+  ...[...IOT_COMMON_ARCHS].map(([a, name]): [string, Esp32c3Arch] => [name, a]),
+  ...[...TI0162_APPS].map(([a, name]): [string, Esp32c3Arch] => [name, a]),
+]);
+
+/** The arch a wire value names, or null; never a member of Object.prototype. */
+export function archOf(name: unknown): Esp32c3Arch | null {
+  return typeof name === 'string' ? ARCH_ALIASES.get(name) ?? null : null;
+}
+
+const KIND_SET: ReadonlySet<string> = new Set(DEVICE_KINDS);
+export function isDeviceKind(x: unknown): x is DeviceKind {
+  return typeof x === 'string' && KIND_SET.has(x);
+}
 
 export const BROADCAST_TARGET = 'broadcast';
 
@@ -123,9 +163,9 @@ export const BROADCAST_TARGET = 'broadcast';
 export function topicFor(routeId: string, vars: { device?: string; arch?: string; prefix?: string }): string {
   const r = TOPIC_ROUTES.find((x) => x.id === routeId);
   if (!r) throw new Error(`unknown topic route ${routeId}`);
-  return r.pattern.replace(/\{(device|arch|libarch|prefix\+)\}/g, (_m, name: string) => {
-    const key = name === 'prefix+' ? 'prefix' : name === 'libarch' ? 'arch' : name;
-    const value = (vars as Record<string, string | undefined>)[key];
+  return r.pattern.replace(/\{(device|arch|prefix\+)\}/g, (_m, name: string) => {
+    const value = name === 'prefix+' ? vars.prefix : name === 'arch' ? vars.arch : vars.device;
+    const key = name === 'prefix+' ? 'prefix' : name;
     if (value === undefined) throw new Error(`topic ${routeId} needs ${key}`);
     return value;
   });

@@ -2,9 +2,13 @@
  * fleet-decode's saved configuration: its version, migrations from older saves, and checks that name
  * the field at fault. Flows saved by hand or by older releases come through here before the decoder sees them.
  */
-import { PROFILES, type DeviceKind, type ProfileName } from '../../firmware/contract/topics';
+import { deviceIdProblem } from '../../firmware/contract/identity';
+import { DEVICE_KINDS, PROFILES, type DeviceKind, type ProfileName } from '../../firmware/contract/topics';
 import type { UnknownFieldPolicy } from '../../firmware/contract/schemas';
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEVICE_KINDS, type DecoderOptions } from './decoder';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES, type DecoderOptions } from './decoder';
+
+/** Bounds of the nesting limit: below 4 no contract message fits; above 1000 the schema's own walk gets deep. */
+export const MAX_DEPTH_RANGE = [4, 1000] as const;
 
 export const DECODE_CONFIG_VERSION = 1;
 
@@ -22,6 +26,8 @@ export interface SavedDecodeConfig {
   kinds?: unknown;
   unknownFields?: unknown;
   maxBytes?: unknown;
+  /** Not in the dialog yet: a hand-edited flow may set it; 64 otherwise. */
+  maxDepth?: unknown;
   prefixMap?: unknown;
   rejects?: unknown;
   includeCommands?: unknown;
@@ -32,7 +38,7 @@ export type ConfigResult = { readonly ok: true; readonly value: DecodeConfig } |
 /** Lists may be saved as arrays or, by hand, as comma-separated text. */
 function list(x: unknown): string[] | null {
   if (x === undefined || x === null || x === '') return null;
-  if (Array.isArray(x)) return x.map(String);
+  if (Array.isArray(x)) return x.map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? typeof v));
   if (typeof x === 'string') return x.split(',').map((s) => s.trim()).filter(Boolean);
   return [];
 }
@@ -61,6 +67,11 @@ export function parseDecodeConfig(saved: SavedDecodeConfig): ConfigResult {
     return { ok: false, field: 'maxBytes', reason: 'must be a whole number of bytes from 64 to 16777216' };
   }
 
+  const maxDepth = saved.maxDepth === undefined || saved.maxDepth === '' ? DEFAULT_MAX_DEPTH : Number(saved.maxDepth);
+  if (!Number.isInteger(maxDepth) || maxDepth < MAX_DEPTH_RANGE[0] || maxDepth > MAX_DEPTH_RANGE[1]) {
+    return { ok: false, field: 'maxDepth', reason: `must be a whole number of levels from ${MAX_DEPTH_RANGE[0]} to ${MAX_DEPTH_RANGE[1]}` };
+  }
+
   let prefixMap: Record<string, string> = {};
   if (saved.prefixMap !== undefined && saved.prefixMap !== '' && saved.prefixMap !== null) {
     let parsed: unknown = saved.prefixMap;
@@ -72,10 +83,15 @@ export function parseDecodeConfig(saved: SavedDecodeConfig): ConfigResult {
       }
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, field: 'prefixMap', reason: 'must be a JSON object of "topic prefix": "device id"' };
+    const entries: Array<[string, string]> = [];
     for (const [k, v] of Object.entries(parsed)) {
       if (typeof v !== 'string') return { ok: false, field: 'prefixMap', reason: `device id for prefix ${JSON.stringify(k)} must be a string` };
+      const problem = deviceIdProblem(v);
+      if (problem) return { ok: false, field: 'prefixMap', reason: `device id for prefix ${JSON.stringify(k)}: ${problem}` };
+      entries.push([k, v]);
     }
-    prefixMap = parsed as Record<string, string>;
+    // Own data properties only: a "__proto__" prefix stays a key, never a prototype.
+    prefixMap = Object.fromEntries(entries);
   }
 
   const rejects = (saved.rejects ?? 'output') as RejectMode;
@@ -90,6 +106,7 @@ export function parseDecodeConfig(saved: SavedDecodeConfig): ConfigResult {
         deviceKinds: kinds as DeviceKind[],
         unknownFields,
         maxPayloadBytes: maxBytes,
+        maxDepth,
         prefixMap,
         includeCommands: saved.includeCommands === undefined ? true : saved.includeCommands === true || saved.includeCommands === 'true',
       },

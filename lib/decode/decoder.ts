@@ -1,23 +1,30 @@
 /**
  * Decoder: topic + payload in, a validated and normalised reading out, or a reject that names the failing field.
  * Pure domain code: no Node-RED, no I/O, no clock of its own (the caller passes receivedAt).
+ *
+ * Output contract, for any input: `device.id` is null or a string deviceIdProblem accepts; `kind`
+ * and `arch` are members of their sets or null; `payload` is plain JSON data (ordinary prototypes,
+ * finite numbers, no `__proto__` key) that structuredClone and JSON.stringify copy as it is. The
+ * decoder never throws: a fault of its own comes back as an `internal` reject.
  */
 import { deviceIdProblem } from '../../firmware/contract/identity';
 import { parseConsoleLine } from '../../firmware/contract/console';
 import { SchemaBook, SUPPORTED_VERSIONS, CONTRACT_VERSION, type UnknownFieldPolicy, type Validator } from '../../firmware/contract/schemas';
 import {
-  ARCH_ALIASES, BROADCAST_TARGET, PROFILES,
+  BROADCAST_TARGET, DEVICE_KINDS, PROFILES, archOf,
   type DeviceKind, type Esp32c3Arch, type MessageKind, type ProfileName, type TopicRoute,
 } from '../../firmware/contract/topics';
 import { normalise } from './normalise';
-import { parseJsonObject, readRaw } from './payload';
+import { parseJsonObject, readRaw, type RawPayload } from './payload';
+import { checkParsed, copyPlain, jsonTooDeepAt } from './plain-data';
 import type { Reject, RejectCode } from './reject';
 import { TopicMatcher, type TopicMatch } from './topic-matcher';
 
-export const DEVICE_KINDS: readonly DeviceKind[] = ['env-sensor', 'env-monitor', 'csi-sensor', 'steel-device', 'audio-device'];
+export { DEVICE_KINDS };
 export const TOPIC_MAX_LENGTH = 256;
-const HUGE_NUMBER = /[eE][+]?\d{3}|\d{309}/;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;
+const FIRMWARE_MAX_LENGTH = 64;
 
 export interface DecoderOptions {
   readonly profiles: readonly ProfileName[];
@@ -25,6 +32,8 @@ export interface DecoderOptions {
   readonly deviceKinds: readonly DeviceKind[];
   readonly unknownFields: UnknownFieldPolicy;
   readonly maxPayloadBytes: number;
+  /** Deepest nesting of objects and arrays in a payload (the payload object is level 1). */
+  readonly maxDepth: number;
   /** Topic prefix (or whole topic) → device id, for firmware that sends no id. */
   readonly prefixMap: Readonly<Record<string, string>>;
   /** Also decode the commands we send (OTA, config, reset, Steel load), for audit flows. */
@@ -36,6 +45,7 @@ export const DEFAULT_DECODER_OPTIONS: DecoderOptions = {
   deviceKinds: DEVICE_KINDS,
   unknownFields: 'keep',
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  maxDepth: DEFAULT_MAX_DEPTH,
   prefixMap: {},
   includeCommands: true,
 };
@@ -87,35 +97,66 @@ function isConsoleTopic(topic: unknown): boolean {
   return topic === undefined || topic === null || topic === '' || topic === 'console' || (typeof topic === 'string' && topic.startsWith('console/'));
 }
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Does this payload take this route's form? Only `word` routes can decline and leave the topic to the next route. */
+function fits(route: TopicRoute, raw: RawPayload): boolean {
+  if (route.encoding !== 'word') return true;
+  return 'text' in raw && (route.words ?? []).includes(raw.text.trim());
+}
+
+/** One per process: compiled schemas are the same for every node with the same unknown-field policy. */
+const BOOK = new SchemaBook();
+
+type Body = { ok: true; body: Record<string, unknown> } | { ok: false; result: DecodeResult };
+
 export class Decoder {
   readonly options: DecoderOptions;
   private readonly matcher: TopicMatcher;
-  private readonly book = new SchemaBook();
   private readonly validators = new Map<string, Validator>();
   private readonly kinds: ReadonlySet<DeviceKind>;
+  private readonly prefixes: ReadonlyMap<string, string>;
 
   constructor(options: Partial<DecoderOptions> = {}) {
     this.options = { ...DEFAULT_DECODER_OPTIONS, ...options };
+    const prefixes = new Map<string, string>();
     for (const [prefix, id] of Object.entries(this.options.prefixMap)) {
       const problem = deviceIdProblem(id);
       if (problem) throw new Error(`prefix map entry ${JSON.stringify(prefix)}: ${problem}`);
+      prefixes.set(prefix, id);
     }
+    this.prefixes = prefixes;
     this.matcher = new TopicMatcher(this.options.profiles, this.options.includeCommands);
     this.kinds = new Set(this.options.deviceKinds);
+    // Compiled now, not on a route's first message: no message pays for ajv's compile.
+    for (const route of this.matcher.routes()) if (route.schema) this.validatorFor(route, CONTRACT_VERSION);
   }
 
   decode(input: DecodeInput): DecodeResult {
-    if (isConsoleTopic(input.topic)) return this.decodeConsole(input);
+    let topic = '';
+    try {
+      topic = typeof input.topic === 'string' ? input.topic.slice(0, TOPIC_MAX_LENGTH + 1) : '';
+      return isConsoleTopic(input.topic) ? this.decodeConsole(input) : this.decodeTopic(input);
+    } catch (err) {
+      // Not expected (the fuzz targets count these as failures); refusing one message beats stopping the flow.
+      return fail('internal', topic, '', `decoder fault: ${err instanceof Error ? err.message : 'unknown error'}`);
+    }
+  }
+
+  private decodeTopic(input: DecodeInput): DecodeResult {
     const { topic } = input;
     if (typeof topic !== 'string') return fail('topic', '', 'topic', `topic must be a string, got ${typeof topic}`);
     if (topic.length > TOPIC_MAX_LENGTH) return fail('topic', topic, 'topic', `topic is longer than ${TOPIC_MAX_LENGTH} characters`);
-    if (/[\u0000-\u001f\u007f]/.test(topic)) return fail('topic', topic, 'topic', 'topic contains a control character');
+    if (CONTROL.test(topic)) return fail('topic', topic, 'topic', 'topic contains a control character');
 
-    const match = this.matcher.match(topic);
-    if (!match) {
+    const matches = this.matcher.matchAll(topic);
+    if (matches.length === 0) {
       if (/[+#]/.test(topic)) return fail('topic', topic, 'topic', 'topic contains an MQTT wildcard (+ or #): a published message has a concrete topic');
       return fail('unknown-topic', topic, 'topic', 'topic matches no route of the enabled contract profiles');
     }
+    const raw = readRaw(input.payload, this.options.maxPayloadBytes);
+    const match = matches.find((m) => fits(m.route, raw)) ?? matches[matches.length - 1];
     const { route } = match;
     if (route.deviceKind && !this.kinds.has(route.deviceKind)) {
       return fail('filtered', topic, 'topic', `device kind ${route.deviceKind} is not accepted by this node`);
@@ -127,41 +168,28 @@ export class Decoder {
     }
 
     const named = isBroadcast ? null : match.device;
-    const raw = readRaw(input.payload, this.options.maxPayloadBytes);
-    if (!raw.ok) return fail(raw.code, topic, '', raw.reason, named);
+    // An empty payload names no device to health: clearing a retained message is no bad reading.
+    if (!raw.ok) return fail(raw.code, topic, '', raw.reason, raw.code === 'empty' ? null : named);
 
-    let body: Record<string, unknown>;
-    // JSON text yields Infinity only from a number of 309 digits or more, or an exponent of 3 digits.
-    let finiteChecked = false;
-    if (route.encoding === 'ping') {
-      const text = 'text' in raw ? raw.text.trim() : null;
-      if (text !== 'ping') return fail('schema', topic, '', 'heartbeat payload must be the word ping', named);
-      body = {};
-    } else if ('object' in raw) {
-      body = raw.object;
-    } else if (route.encoding === 'text-or-json' && !raw.text.trimStart().startsWith('{')) {
-      body = { [route.textField ?? 'message']: raw.text.trim() };
-    } else {
-      const parsed = parseJsonObject(raw.text);
-      if (!parsed.ok) return fail('json', topic, '', parsed.reason, named);
-      body = parsed.value;
-      finiteChecked = !HUGE_NUMBER.test(raw.text);
-    }
+    const read = this.body(route, raw, topic, named);
+    if (!read.ok) return read.result;
+    let body = read.body;
 
-    const version = body.v === undefined ? CONTRACT_VERSION : body.v;
+    const version = has(body, 'v') ? body.v : CONTRACT_VERSION;
     if (typeof version !== 'number' || !SUPPORTED_VERSIONS.includes(version)) {
       return fail('unsupported-version', topic, '/v', `contract version ${JSON.stringify(version)} is not supported (this build reads ${SUPPORTED_VERSIONS.join(', ')})`, named);
     }
-    if (route.schema) {
-      // strip mode mutates; never mutate an object the flow handed us
-      const subject = this.options.unknownFields === 'strip' && 'object' in raw ? structuredClone(body) : body;
-      const problem = this.validatorFor(route, version)(subject, finiteChecked);
+    if (route.schema && !(route.encoding === 'ping-or-json' && read.bare)) {
+      // body is our own copy (parsed text or copyPlain), so strip mode may remove fields in place
+      const problem = this.validatorFor(route, version)(body, true);
       if (problem) return fail('schema', topic, problem.path, problem.reason, named);
-      body = subject;
     }
 
     const device = this.identify(topic, route, match, body, input.deviceId, isBroadcast);
     if ('reject' in device) return { ok: false, reject: device.reject };
+    const normal = normalise(route.id, body, input.receivedAt);
+    if (!normal.ok) return fail('schema', topic, normal.path, normal.reason, named);
+    body = normal.payload;
 
     return {
       ok: true,
@@ -171,7 +199,7 @@ export class Decoder {
         route: route.id,
         profile: route.profile,
         device,
-        payload: normalise(route.id, body, input.receivedAt),
+        payload: body,
         contractVersion: version,
         receivedAt: input.receivedAt,
         target: isBroadcast ? BROADCAST_TARGET : null,
@@ -180,20 +208,62 @@ export class Decoder {
     };
   }
 
+  /** The payload as plain data of this route's form, or the reject. */
+  private body(route: TopicRoute, raw: RawPayload & { ok: true }, topic: string, named: string | null): Body & { bare?: boolean } {
+    const no = (code: RejectCode, path: string, reason: string): Body => ({ ok: false, result: fail(code, topic, path, reason, named) });
+    if ('text' in raw) {
+      const word = raw.text.trim();
+      if (route.encoding === 'ping' || (route.encoding === 'ping-or-json' && !word.startsWith('{'))) {
+        // iot-common's legacy heartbeat is the bare word; its validation script also takes the JSON string "ping"
+        if (word !== 'ping' && word !== '"ping"') return no('schema', '', 'heartbeat payload must be the word ping or a JSON object');
+        return { ok: true, body: {}, bare: true };
+      }
+      if ((route.encoding === 'text-or-json' || route.encoding === 'word') && !word.startsWith('{')) {
+        if (word.length === 0) return no('json', '', 'payload is blank');
+        return { ok: true, body: { [route.textField ?? 'message']: word } };
+      }
+      const deep = jsonTooDeepAt(raw.text, this.options.maxDepth);
+      if (deep >= 0) return no('depth', '', `payload nests objects and arrays deeper than the limit of ${this.options.maxDepth} levels (at character ${deep})`);
+      const parsed = parseJsonObject(raw.text);
+      if (!parsed.ok) return no('json', '', parsed.reason);
+      const problem = checkParsed(parsed.value);
+      if (problem) return no(problem.code, problem.path, problem.reason);
+      return { ok: true, body: parsed.value };
+    }
+    // A JS object from a function node: copied into plain data, never read through getters or proxies.
+    const copied = copyPlain(raw.object, { maxDepth: this.options.maxDepth, maxUnits: this.options.maxPayloadBytes });
+    if (!copied.ok) return no(copied.problem.code, copied.problem.path, copied.problem.reason);
+    return { ok: true, body: copied.value };
+  }
+
   private validatorFor(route: TopicRoute, version: number): Validator {
     const key = `${version}:${route.id}`;
     let v = this.validators.get(key);
     if (!v) {
-      v = this.book.validator(route.schema!, this.options.unknownFields, version);
+      v = BOOK.validator(route.schema!, this.options.unknownFields, version);
       this.validators.set(key, v);
     }
     return v;
   }
 
+  /** The configured id for the longest mapped prefix of the topic (the whole topic first). */
+  private mapped(topic: string): string | undefined {
+    if (this.prefixes.size === 0) return undefined;
+    let t = topic;
+    for (;;) {
+      const id = this.prefixes.get(t);
+      if (id !== undefined) return id;
+      const cut = t.lastIndexOf('/');
+      if (cut <= 0) return undefined;
+      t = t.slice(0, cut);
+    }
+  }
+
   private identify(
     topic: string, route: TopicRoute, match: TopicMatch, body: Record<string, unknown>, msgDeviceId: unknown, isBroadcast: boolean,
   ): DeviceRef | { reject: Reject } {
-    const idValue = body[route.payloadIdField ?? 'device_id'];
+    const idField = route.payloadIdField ?? 'device_id';
+    const idValue = has(body, idField) ? body[idField] : undefined;
     const payloadId = typeof idValue === 'string' ? idValue : null;
     let id: string | null = null;
     let source: IdentitySource | null = null;
@@ -201,18 +271,22 @@ export class Decoder {
       id = match.device;
       source = 'topic';
       if (payloadId !== null && payloadId !== id) {
-        return { reject: { code: 'identity-mismatch', topic, path: '/device_id', reason: `payload names device ${JSON.stringify(payloadId)} but the topic names ${JSON.stringify(id)}` } };
+        return { reject: { code: 'identity-mismatch', topic, path: `/${idField}`, reason: `payload names device ${JSON.stringify(payloadId.slice(0, 80))} but the topic names ${JSON.stringify(id)}` } };
       }
     } else if (payloadId !== null) {
       const problem = deviceIdProblem(payloadId);
-      if (problem) return { reject: { code: 'device-id', topic, path: `/${route.payloadIdField ?? 'device_id'}`, reason: problem } };
+      if (problem) return { reject: { code: 'device-id', topic, path: `/${idField}`, reason: problem } };
       id = payloadId;
       source = 'payload';
     } else if (!isBroadcast) {
-      const mapped = this.options.prefixMap[topic] ?? (match.prefix !== null ? this.options.prefixMap[match.prefix] : undefined);
+      const mapped = this.mapped(topic);
       if (mapped !== undefined) {
         id = mapped;
         source = 'prefix-map';
+      } else if (route.prefixIsId === true && match.prefix !== null && deviceIdProblem(match.prefix) === null) {
+        // The firmware names itself by its topic prefix (whofi ESP-IDF's `csi-device`, an ESPHome node name).
+        id = match.prefix;
+        source = 'topic';
       } else if (msgDeviceId !== undefined && msgDeviceId !== null && msgDeviceId !== '') {
         const problem = deviceIdProblem(msgDeviceId);
         if (problem) return { reject: { code: 'device-id', topic, path: 'msg.deviceId', reason: problem } };
@@ -220,20 +294,16 @@ export class Decoder {
         source = 'msg';
       }
     }
-    const archName = match.arch ?? (typeof body.architecture === 'string' ? body.architecture : null) ?? (typeof body.app === 'string' ? body.app : null);
-    const firmware = typeof body.firmware_version === 'string' && (route.kind === 'status' || route.kind === 'presence') ? body.firmware_version : null;
-    return {
-      id,
-      kind: route.deviceKind,
-      arch: archName !== null ? ARCH_ALIASES[archName] ?? null : null,
-      firmware,
-      identified: id !== null,
-      source,
-    };
+    // The topic's arch wins: iot-common's `architecture` spells the same variant differently.
+    const arch = archOf(match.arch) ?? archOf(has(body, 'architecture') ? body.architecture : undefined) ?? archOf(has(body, 'app') ? body.app : undefined);
+    const fw = has(body, 'firmware_version') ? body.firmware_version : undefined;
+    const firmware = typeof fw === 'string' && fw.length > 0 && fw.length <= FIRMWARE_MAX_LENGTH && !CONTROL.test(fw) && (route.kind === 'status' || route.kind === 'presence') ? fw : null;
+    return { id, kind: route.deviceKind, arch, firmware, identified: id !== null, source };
   }
 
   private decodeConsole(input: DecodeInput): DecodeResult {
     const topic = typeof input.topic === 'string' ? input.topic : '';
+    if (topic.length > TOPIC_MAX_LENGTH) return fail('topic', topic, 'topic', `topic is longer than ${TOPIC_MAX_LENGTH} characters`);
     const raw = readRaw(input.payload, this.options.maxPayloadBytes);
     if (!raw.ok) return fail(raw.code, topic, '', raw.reason);
     if (!('text' in raw)) return fail('console', topic, '', 'a console line must be text; give the message a topic to decode an object');

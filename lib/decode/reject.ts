@@ -1,16 +1,22 @@
 /** Why a message was not decoded. `path` points at the failing field (a JSON pointer) or names `topic`. */
-export type RejectCode =
-  | 'topic'               // not a usable topic string (type, length, wildcard, control character)
-  | 'unknown-topic'       // a well-formed topic that no enabled profile of the contract knows
-  | 'device-id'           // the device id (from topic, payload or msg) breaks the id rules
-  | 'identity-mismatch'   // the payload names another device than the topic
-  | 'payload-size'        // over the configured byte limit
-  | 'encoding'            // not valid UTF-8, or a payload type we cannot read
-  | 'json'                // not JSON, or JSON that is not an object
-  | 'schema'              // JSON that breaks the contract's schema
-  | 'unsupported-version' // a contract version this build does not know
-  | 'filtered'            // a device kind this node is configured not to accept
-  | 'console';            // a serial console line that could not be read
+export const REJECT_CODES = [
+  'topic',               // not a usable topic string (type, length, wildcard, control character)
+  'unknown-topic',       // a well-formed topic that no enabled profile of the contract knows
+  'device-id',           // the device id (from topic, payload or msg) breaks the id rules
+  'identity-mismatch',   // the payload names another device than the topic
+  'empty',               // a zero-length payload: a cleared retained message, never a reading
+  'payload-size',        // over the configured byte limit
+  'encoding',            // not valid UTF-8, or not JSON data (a function, class instance, getter, cycle...)
+  'json',                // not JSON, or JSON that is not an object
+  'depth',               // objects and arrays nested deeper than the configured limit
+  'reserved-key',        // a `__proto__` key, which would become a prototype
+  'schema',              // JSON that breaks the contract's schema (or a time that is no date)
+  'unsupported-version', // a contract version this build does not know
+  'filtered',            // a device kind this node is configured not to accept
+  'console',             // a serial console line that could not be read
+  'internal',            // a fault of the decoder itself; the message is refused, the node keeps going
+] as const;
+export type RejectCode = (typeof REJECT_CODES)[number];
 
 export interface Reject {
   readonly code: RejectCode;

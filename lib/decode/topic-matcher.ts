@@ -1,8 +1,7 @@
 /** Matches a topic against the contract's topic map, indexed by first segment so a message costs a few comparisons. */
-import { TOPIC_ROUTES, type ProfileName, type TopicRoute } from '../../firmware/contract/topics';
+import { ESP32C3_ARCHS, TOPIC_ROUTES, type ProfileName, type TopicRoute } from '../../firmware/contract/topics';
 
-const ARCH = new Set(['sync', 'async', 'full']);
-const LIBARCH = new Set(['sync', 'async-min', 'async-full']);
+const ARCH: ReadonlySet<string> = new Set(ESP32C3_ARCHS);
 
 type Segment =
   | { readonly t: 'lit'; readonly v: string }
@@ -30,7 +29,6 @@ function compile(route: TopicRoute): CompiledRoute {
   const segments = (prefixed ? parts.slice(1) : parts).map((p): Segment => {
     if (p === '{device}') return { t: 'device' };
     if (p === '{arch}') return { t: 'arch', allowed: ARCH };
-    if (p === '{libarch}') return { t: 'arch', allowed: LIBARCH };
     if (p.startsWith('{')) throw new Error(`unknown pattern variable ${p} in ${route.pattern}`);
     return { t: 'lit', v: p };
   });
@@ -40,12 +38,14 @@ function compile(route: TopicRoute): CompiledRoute {
 export class TopicMatcher {
   private readonly byFirst = new Map<string, CompiledRoute[]>();
   private readonly prefixed: CompiledRoute[] = [];
+  private readonly known = new Set<TopicRoute>();
 
   constructor(profiles: readonly ProfileName[], includeCommands: boolean) {
     for (const route of TOPIC_ROUTES) {
       if (!profiles.includes(route.profile)) continue;
       if (!includeCommands && route.direction === 'down') continue;
       const c = compile(route);
+      this.known.add(route);
       if (c.prefixed) {
         this.prefixed.push(c);
       } else {
@@ -58,23 +58,35 @@ export class TopicMatcher {
     }
   }
 
+  /** The routes this matcher knows, in contract order. */
+  routes(): TopicRoute[] {
+    return TOPIC_ROUTES.filter((r) => this.known.has(r));
+  }
+
+  /** The first route the topic matches, or null. */
   match(topic: string): TopicMatch | null {
+    return this.matchAll(topic)[0] ?? null;
+  }
+
+  /** Every route the topic matches, in contract order; the decoder takes the first whose encoding fits the payload. */
+  matchAll(topic: string): TopicMatch[] {
+    const out: TopicMatch[] = [];
     const parts = topic.split('/');
     const candidates = this.byFirst.get(parts[0]);
     if (candidates) {
       for (const c of candidates) {
         if (c.segments.length !== parts.length) continue;
         const m = matchSegments(c, parts, 0);
-        if (m) return m;
+        if (m) out.push(m);
       }
     }
     for (const c of this.prefixed) {
       const start = parts.length - c.segments.length;
       if (start < 1) continue;
       const m = matchSegments(c, parts, start);
-      if (m) return { ...m, prefix: parts.slice(0, start).join('/') };
+      if (m) out.push({ ...m, prefix: parts.slice(0, start).join('/') });
     }
-    return null;
+    return out;
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 
 import { DECODE_CONFIG_VERSION, parseDecodeConfig } from '../../lib/decode/config';
 import { PROFILES } from '../../firmware/contract/topics';
-import { DEVICE_KINDS } from '../../lib/decode/decoder';
+import { DEVICE_KINDS } from '../../firmware/contract/topics';
 
 describe('fleet-decode configuration', () => {
   it('an empty (old or hand-written) configuration gets every default', () => {
@@ -13,7 +13,16 @@ describe('fleet-decode configuration', () => {
     assert.equal(r.value.decoder.unknownFields, 'keep');
     assert.equal(r.value.decoder.maxPayloadBytes, 16384);
     assert.equal(r.value.decoder.includeCommands, true);
+    assert.equal(r.value.decoder.maxDepth, 64);
     assert.equal(r.value.rejects, 'output');
+  });
+
+  it('reads a nesting limit saved by hand, and keeps a "__proto__" prefix as a key', () => {
+    const r = parseDecodeConfig({ maxDepth: '16', prefixMap: '{"__proto__":"proto-dev"}' });
+    assert.ok(r.ok);
+    assert.equal(r.value.decoder.maxDepth, 16);
+    assert.equal(Object.getPrototypeOf(r.value.decoder.prefixMap), Object.prototype);
+    assert.deepEqual(Object.entries(r.value.decoder.prefixMap), [['__proto__', 'proto-dev']]);
   });
 
   it('reads lists saved as comma-separated text, numbers saved as text, and a prefix map as JSON text', () => {
@@ -37,6 +46,11 @@ describe('fleet-decode configuration', () => {
     [{ prefixMap: '{"a":' }, 'prefixMap'],
     [{ prefixMap: '["a"]' }, 'prefixMap'],
     [{ prefixMap: { esp32: 7 } }, 'prefixMap'],
+    [{ prefixMap: { esp32: 'a/b' } }, 'prefixMap'],
+    [{ prefixMap: '{"esp32":"constructor/x"}' }, 'prefixMap'],
+    [{ maxDepth: 3 }, 'maxDepth'],
+    [{ maxDepth: 5000 }, 'maxDepth'],
+    [{ maxDepth: 'deep' }, 'maxDepth'],
     [{ rejects: 'drop' }, 'rejects'],
   ];
   for (const [saved, field] of bad) {

@@ -116,11 +116,12 @@ describe('decoder: firmware as found in the field', () => {
   });
 
   it('TI0162-IOT iot-common layout: id in the payload, milliseconds since boot', () => {
-    const v = ok(new Decoder().decode({ topic: 'esp32c3/sensor/bme280/async-min', payload: '{"temperature":21.5,"humidity":48.2,"pressure":1009.8,"timestamp":125000,"device_id":"esp32-c3-min","reading_count":25}', receivedAt: AT }));
+    // from mvcorrea-ufc/TI0162-IOT workspace/core/iot-common/src/standard_messages.rs (StandardTopics, get_topic_suffix)
+    const v = ok(new Decoder().decode({ topic: 'esp32c3/sensor/bme280/async', payload: '{"temperature":21.5,"humidity":48.2,"pressure":1009.8,"timestamp":125000,"device_id":"esp32-c3-min","reading_count":25}', receivedAt: AT }));
     assert.deepEqual([v.device.id, v.device.source, v.device.arch], ['esp32-c3-min', 'payload', 'async']);
     assert.equal(v.payload.uptime_ms, 125000);
     assert.equal(v.payload.timestamp, AT);
-    const s = ok(new Decoder().decode({ topic: 'esp32c3/status/async-full', payload: '{"status":"online","uptime_seconds":300,"free_heap_bytes":30000,"wifi_rssi_dbm":-45,"sensor_readings":10,"timestamp":300000,"device_id":"esp32-c3-full","architecture":"async-full"}', receivedAt: AT }));
+    const s = ok(new Decoder().decode({ topic: 'esp32c3/status/full', payload: '{"status":"online","uptime_seconds":300,"free_heap_bytes":30000,"wifi_rssi_dbm":-45,"sensor_readings":10,"timestamp":300000,"device_id":"esp32-c3-full","architecture":"async-full"}', receivedAt: AT }));
     assert.deepEqual([s.payload.free_heap, s.payload.wifi_rssi, s.payload.uptime, s.device.arch], [30000, -45, 300, 'full']);
   });
 

@@ -10,7 +10,9 @@
  *   caller's timer (fleet-health: every second), so after a SIGKILL last-seen is at most that old.
  */
 import { Journal } from '../store/journal';
-import { isHealthSnapshot, type HealthTracker } from './tracker';
+import { factorFor, FACTOR_NAMES, type FactorName, type HealthConfig } from './config';
+import type { FactorScore, FactorStatus } from './factors';
+import { isHealthSnapshot, type DeviceHealth, type HealthSnapshot, type HealthTracker } from './tracker';
 
 const KEY = 'd:';
 
@@ -22,6 +24,37 @@ export interface DurableStats {
   lastError: string | null;
 }
 
+type CompactFactor = [FactorName, FactorStatus, number, number | null];
+const STATUSES: ReadonlySet<string> = new Set(['ok', 'warning', 'critical', 'unknown']);
+const NAMES: ReadonlySet<string> = new Set(FACTOR_NAMES);
+
+/**
+ * The journal's record of a device: the snapshot with each factor as [name, status, cost, value]
+ * (its thresholds come from the configuration on restore). Half the bytes of the live record,
+ * and the group commit writes every device that sent something in the last second.
+ */
+function encode(d: DeviceHealth): Record<string, unknown> {
+  return {
+    v: 1, state: d.state, score: d.score, since: d.since, pending: d.pending, pendingCount: d.pendingCount,
+    alertStartsAt: d.alertStartsAt, offlineCause: d.offlineCause, arch: d.arch, labels: d.labels, config: d.config, obs: d.obs,
+    f: d.factors.map((f): CompactFactor => [f.factor, f.status, f.cost, f.value]),
+  };
+}
+
+function decode(x: unknown, config: HealthConfig): HealthSnapshot | null {
+  if (x === null || typeof x !== 'object' || !Array.isArray((x as { f?: unknown }).f)) return null;
+  const r = x as Record<string, unknown> & { f: unknown[]; obs?: { kind?: unknown } };
+  const kind = r.obs && typeof r.obs.kind === 'string' ? r.obs.kind : null;
+  const factors: FactorScore[] = [];
+  for (const item of r.f) {
+    if (!Array.isArray(item) || !NAMES.has(item[0]) || !STATUSES.has(item[1]) || typeof item[2] !== 'number' || (item[3] !== null && typeof item[3] !== 'number')) return null;
+    const fc = factorFor(config, kind as Parameters<typeof factorFor>[1], item[0] as FactorName);
+    factors.push({ factor: item[0] as FactorName, status: item[1] as FactorStatus, cost: item[2], value: item[3], warn: fc.warn, crit: fc.crit });
+  }
+  const snap: unknown = { ...r, factors };
+  return isHealthSnapshot(snap) ? snap : null;
+}
+
 const isLabels = (x: unknown): x is Record<string, string> =>
   x !== null && typeof x === 'object' && !Array.isArray(x) && Object.values(x).every((v) => typeof v === 'string');
 
@@ -29,10 +62,10 @@ export class DurableHealth {
   readonly stats: DurableStats = { commits: 0, records: 0, failures: 0, lastError: null };
   private readonly dirty = new Set<string>();
 
-  constructor(private readonly journal: Journal, private readonly tracker: HealthTracker) {}
+  constructor(private readonly journal: Journal, private readonly tracker: HealthTracker, private readonly config: HealthConfig) {}
 
-  static open(file: string, tracker: HealthTracker): DurableHealth {
-    return new DurableHealth(Journal.open(file), tracker);
+  static open(file: string, tracker: HealthTracker, config: HealthConfig): DurableHealth {
+    return new DurableHealth(Journal.open(file), tracker, config);
   }
 
   get file(): string {
@@ -48,8 +81,9 @@ export class DurableHealth {
   restore(): { restored: number; skipped: number } {
     let restored = 0;
     let skipped = 0;
-    for (const [k, v] of this.journal.entries()) {
-      if (!k.startsWith(KEY) || !isHealthSnapshot(v)) { skipped++; continue; }
+    for (const [k, raw] of this.journal.entries()) {
+      const v = k.startsWith(KEY) ? decode(raw, this.config) : null;
+      if (!v) { skipped++; continue; }
       const arch = typeof v.arch === 'string' ? v.arch : null;
       this.tracker.restore(k.slice(KEY.length), v, v.obs.lastSeen, arch, isLabels(v.labels) ? { ...v.labels } : {});
       restored++;
@@ -70,7 +104,10 @@ export class DurableHealth {
     for (const id of ids) this.dirty.add(id);
     if (this.dirty.size === 0) return true;
     const changes: Array<[string, unknown]> = [];
-    for (const id of this.dirty) changes.push([KEY + id, this.tracker.snapshot(id) ?? undefined]);
+    for (const id of this.dirty) {
+      const d = this.tracker.get(id);
+      changes.push([KEY + id, d ? encode(d) : undefined]);
+    }
     try {
       this.journal.commit(changes);
     } catch (err) {

@@ -57,9 +57,18 @@ export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; err
     super();
     this.table = new DeviceTable(options.maxDevices ?? DEFAULT_MAX_DEVICES);
     this.name = options.name ?? 'fleet-registry';
-    this.persistence = store ? new RegistryPersistence(this.table, store, options.flushMs, (err) => this.emit('error', err)) : null;
+    this.persistence = store ? new RegistryPersistence(this.table, store, options.flushMs, (err) => this.report(err)) : null;
     this.ready = this.persistence ? this.persistence.load() : Promise.resolve(0);
-    this.ready.then(() => this.restoreFullAlert(), (err: Error) => this.emit('error', err));
+    this.ready.then(() => this.restoreFullAlert(), (err: Error) => this.report(err)).catch((err: unknown) => this.report(err as Error));
+  }
+
+  /**
+   * Emits 'error' only to listeners: EventEmitter throws an unheard 'error', and these are raised
+   * in timers and promise handlers, where a throw would end Node-RED.
+   */
+  private report(err: Error): void {
+    if (this.listenerCount('error') === 0) return;
+    try { this.emit('error', err); } catch { /* a listener's own failure must not stop the flush */ }
   }
 
   get maxDevices(): number {

@@ -69,7 +69,7 @@ export = function register(RED: NodeAPI): void {
     const where = stateFile(RED, 'fleet-health', this.id);
     let durable: DurableHealth | null = null;
     try {
-      durable = DurableHealth.open(where.file, tracker);
+      durable = DurableHealth.open(where.file, tracker, config);
       const r = durable.restore();
       if (r.restored > 0) this.log(RED._('fleet-health.log.restored', { count: r.restored, file: where.file }));
     } catch (err) {
@@ -138,7 +138,7 @@ export = function register(RED: NodeAPI): void {
           durable?.touch(rec.id);
         }
       }
-    }).catch(() => undefined).then(() => { restored = true; showCounts(); }) : Promise.resolve();
+    }).catch(() => undefined).then(() => { restored = true; showCounts(); }).catch(() => undefined) : Promise.resolve();
 
     // A fleet-wide outage (the broker gone) makes every device silent at once: take it in slices so
     // messages keep flowing between them. Each slice is committed in one journal commit before it is sent.

@@ -489,7 +489,7 @@ describe('health: durable state in the journal (issue 9)', () => {
   it('a crash after the commit: the restarted tracker has the state, counter and firing alert, and resolves it once with the same identity', () => {
     const file = path.join(dir, 'fleet-health-x.jsonl');
     const a = new HealthTracker(defaultHealthConfig());
-    const ja = DurableHealth.open(file, a);
+    const ja = DurableHealth.open(file, a, defaultHealthConfig());
     const fired: FleetAlert[] = [];
     for (const [at, heap] of [[1, 40000], [2, 4000], [3, 4000]] as const) {
       const u = hb(a, at, heap);
@@ -502,7 +502,7 @@ describe('health: durable state in the journal (issue 9)', () => {
     ja.commit();
     // No close(): the process died here. The journal is opened again as a restart would.
     const b = new HealthTracker(defaultHealthConfig());
-    const jb = DurableHealth.open(file, b);
+    const jb = DurableHealth.open(file, b, defaultHealthConfig());
     assert.deepEqual(jb.restore(), { restored: 1, skipped: 0 });
     const d = b.get('d')!;
     assert.deepEqual([d.state, d.score, d.pending, d.pendingCount, d.obs.lastSeen, d.arch, d.labels.site], ['degraded', 80, 'healthy', 1, T0 + 4000, 'full', 'north']);
@@ -517,20 +517,20 @@ describe('health: durable state in the journal (issue 9)', () => {
   it('a torn last write and unreadable records are skipped; the rest is restored', () => {
     const file = path.join(dir, 'fleet-health-y.jsonl');
     const a = new HealthTracker(defaultHealthConfig());
-    const ja = DurableHealth.open(file, a);
+    const ja = DurableHealth.open(file, a, defaultHealthConfig());
     hb(a, 1, 2000);
     ja.commit(['d']);
     ja.close();
     fs.appendFileSync(file, '{"k":"d:e","v":{"v":1,"state":"nonsense"}}\n{"k":"d:d","v":{"v":1,"sta');
     const b = new HealthTracker(defaultHealthConfig());
-    assert.deepEqual(DurableHealth.open(file, b).restore(), { restored: 1, skipped: 1 });
+    assert.deepEqual(DurableHealth.open(file, b, defaultHealthConfig()).restore(), { restored: 1, skipped: 1 });
     assert.equal(b.get('d')!.state, 'critical');
   });
 
   it('a disk that refuses keeps the records waiting for the next commit', () => {
     const file = path.join(dir, 'sub', 'fleet-health-z.jsonl');
     const a = new HealthTracker(defaultHealthConfig());
-    const j = DurableHealth.open(file, a);
+    const j = DurableHealth.open(file, a, defaultHealthConfig());
     hb(a, 1, 40000);
     j.touch('d');
     // A value JSON cannot hold makes the journal refuse the commit, as a full disk would.

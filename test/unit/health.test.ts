@@ -514,6 +514,42 @@ describe('health: durable state in the journal (issue 9)', () => {
     jb.close();
   });
 
+  it('a device whose health did not move is group-committed as last-seen alone, and restored with it', () => {
+    const file = path.join(dir, 'fleet-health-s.jsonl');
+    const a = new HealthTracker(defaultHealthConfig());
+    const j = DurableHealth.open(file, a, defaultHealthConfig());
+    hb(a, 1, 40000);
+    j.commit(['d'], T0 + 1000);
+    hb(a, 2, 40000);
+    hb(a, 3, 40000);
+    j.touch('d');
+    j.commit([], T0 + 3000);
+    assert.deepEqual([j.stats.records, j.stats.seen], [1, 1]);
+    hb(a, 4, 4000); // heap warning: pending degraded, the health moved
+    j.touch('d');
+    j.commit([], T0 + 4000);
+    assert.deepEqual([j.stats.records, j.stats.seen], [2, 1]);
+    hb(a, 5, 4000);
+    j.touch('d');
+    assert.ok(j.commit(['d'], T0 + 5000));
+    const b = new HealthTracker(defaultHealthConfig());
+    hb(a, 6, 4000);
+    j.touch('d');
+    j.commit([], T0 + 6000);
+    assert.deepEqual([j.stats.records, j.stats.seen], [3, 2], 'the forced commit is full, the next one light');
+    hb(a, 40, 4000);
+    j.touch('d');
+    j.commit([], T0 + 40_000);
+    assert.equal(j.stats.records, 4, 'written in full again after 30 s');
+    hb(a, 41, 4000);
+    j.touch('d');
+    j.commit([], T0 + 41_000);
+    DurableHealth.open(file, b, defaultHealthConfig()).restore();
+    assert.equal(b.get('d')!.obs.lastSeen, T0 + 41_000, 'last-seen from the light record');
+    assert.equal(b.get('d')!.state, 'degraded');
+    assert.equal(b.get('d')!.factors.find((f) => f.factor === 'heap')!.warn, 5000, 'thresholds come back from the configuration');
+  });
+
   it('a torn last write and unreadable records are skipped; the rest is restored', () => {
     const file = path.join(dir, 'fleet-health-y.jsonl');
     const a = new HealthTracker(defaultHealthConfig());

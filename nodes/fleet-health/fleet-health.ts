@@ -278,5 +278,13 @@ export = function register(RED: NodeAPI): void {
         res.status(400).json({ ok: false, field: 'scoring', reason: (err as Error).message });
       }
     });
+    // A body the admin API's JSON parser refuses (not JSON, too large) fails before the route; answer
+    // it here in the endpoint's own shape rather than with Express's stack-trace page.
+    RED.httpAdmin.use('/fleet-health/validate', (err: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
+      if (res.headersSent) { next(err); return; }
+      const e = err as { status?: unknown; type?: unknown; message?: unknown };
+      const status = e.type === 'entity.too.large' ? 413 : 400;
+      res.status(status).json({ ok: false, field: 'scoring', reason: status === 413 ? 'request body too large' : `request body is not JSON: ${String(e.message ?? err).slice(0, 200)}` });
+    });
   }
 };

@@ -221,10 +221,12 @@ describe('fleet-health admin endpoints', function () {
       assert.equal(r.status, 400, body);
       assert.equal(r.body.field, 'scoring');
     }
-    // Node-RED's strict JSON parser answers these itself, before the route: still a 400.
+    // Refused by the admin API's strict JSON parser before the route: still a 400 naming the field, no stack trace.
     for (const body of ['"text"', 'null', '{bad']) {
       const r = await helper.request().post('/fleet-health/validate').set('content-type', 'application/json').send(body);
       assert.equal(r.status, 400, body);
+      assert.equal(r.body.field, 'scoring', body);
+      assert.match(r.body.reason, /not JSON/);
     }
     const none = await helper.request().post('/fleet-health/validate').expect(400);
     assert.equal(none.body.ok, false);

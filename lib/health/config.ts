@@ -89,7 +89,8 @@ function checkFactorPatch(patch: unknown, field: string): string | null {
   for (const [k, v] of Object.entries(patch)) {
     if (k === 'enabled') { if (typeof v !== 'boolean') return `${field}.enabled must be true or false`; continue; }
     if (['warn', 'crit', 'warnCost', 'critCost'].includes(k)) { if (!num(v)) return `${field}.${k} must be a number`; continue; }
-    if (k === 'direction' || k === 'unit' || k === 'label') continue;
+    if (k === 'direction') { if (v !== 'lower' && v !== 'higher') return `${field}.direction must be "lower" or "higher"`; continue; }
+    if (k === 'unit' || k === 'label') { if (typeof v !== 'string' || v.length > 100) return `${field}.${k} must be text of at most 100 characters`; continue; }
     return `${field}.${k} is not a factor setting (enabled, warn, crit, warnCost, critCost)`;
   }
   return null;

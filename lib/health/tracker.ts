@@ -97,10 +97,26 @@ export interface HealthSnapshot {
   readonly alertStartsAt: number | null;
   readonly offlineCause: 'silence' | 'presence' | null;
   readonly config: ConfigStamp;
+  /** The hysteresis counter: a state change under way survives a restart. */
+  readonly pending?: HealthState | null;
+  readonly pendingCount?: number;
+  readonly arch?: string | null;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export function stampOf(config: HealthConfig): ConfigStamp {
   return { version: config.version, hash: createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12) };
+}
+
+/**
+ * The state an evaluation calls for: the worst factor status (0 none, 1 warning, 2 critical), the
+ * score bands, and whether anything was measured. Exported so tests check outputs against it.
+ */
+export function classify(worstFactor: number, score: number, measured: number, config: Pick<HealthConfig, 'criticalBelow' | 'degradedBelow'>): HealthState {
+  let worst = worstFactor;
+  if (score < config.criticalBelow) worst = 2;
+  else if (score < config.degradedBelow && worst < 1) worst = 1;
+  return worst === 2 ? 'critical' : worst === 1 ? 'degraded' : measured > 0 ? 'healthy' : 'unknown';
 }
 
 const emptyCounts = (): Record<HealthState, number> => ({ healthy: 0, degraded: 0, critical: 0, offline: 0, unknown: 0 });
@@ -110,6 +126,8 @@ export class HealthTracker {
   private config: HealthConfig;
   private stamp: ConfigStamp;
   private readonly counts = emptyCounts();
+  /** Where an evaluation is scored before it is known whether the device takes it (reused, no allocation). */
+  private scratch: FactorScore[] = [];
 
   constructor(config: HealthConfig, private readonly source = 'fleet-health') {
     this.config = config;
@@ -173,37 +191,38 @@ export class HealthTracker {
     return this.evaluate(d, config, at, 'message');
   }
 
+  /**
+   * Scores the device and decides its state. The state, score and factors a device shows always
+   * come from one evaluation: while hysteresis holds a state against a newer evaluation (a heap
+   * that recovered once, not yet twice), the device keeps the score and factors that justify the
+   * held state, and the newer evaluation waits in `pending`. Showing the new score under the old
+   * state was the "degraded, score 100, no reason" row.
+   */
   private evaluate(d: DeviceHealth, config: HealthConfig, now: number, cause: StateChange['cause']): HealthUpdate {
     const list = effectiveFactors(config, d.obs.kind);
-    const factors = d.factors;
+    const factors = this.scratch;
     if (factors.length > list.length) factors.length = list.length;
     let cost = 0;
-    let worst = 0;
     let measured = 0;
+    let worst = 0;
     for (let i = 0; i < list.length; i++) {
       const [name, fc] = list[i];
       const r = scoreFactor(name, fc, d.obs, config, now, factors[i]);
       factors[i] = r;
       cost += r.cost;
+      if (r.status !== 'unknown' && !EVENT_FACTORS.has(name)) measured++;
       if (r.status === 'critical') worst = 2;
       else if (r.status === 'warning' && worst < 1) worst = 1;
-      if (r.status !== 'unknown' && !EVENT_FACTORS.has(name)) measured++;
     }
     const score = Math.max(0, 100 - cost);
-    if (score < config.criticalBelow) worst = 2;
-    else if (score < config.degradedBelow && worst < 1) worst = 1;
-    d.score = score;
     d.config = this.stamp;
-
-    let candidate: HealthState = worst === 2 ? 'critical' : worst === 1 ? 'degraded' : measured > 0 ? 'healthy' : 'unknown';
+    let candidate = classify(worst, score, measured, config);
     if (d.obs.presenceOffline) candidate = 'offline';
-    return this.transition(d, candidate, config, now, cause);
-  }
 
-  private transition(d: DeviceHealth, candidate: HealthState, config: HealthConfig, now: number, cause: StateChange['cause']): HealthUpdate {
     if (candidate === d.state) {
       d.pending = null;
       d.pendingCount = 0;
+      this.take(d, score);
       return { change: null, alerts: [] };
     }
     // Offline is decided by time or by the broker, and any message ends it: no confirmation wait.
@@ -214,7 +233,16 @@ export class HealthTracker {
       const needed = RANK[candidate] > RANK[d.state] ? config.hysteresis.raiseAfter : config.hysteresis.clearAfter;
       if (d.pendingCount < needed) return { change: null, alerts: [] };
     }
+    this.take(d, score);
     return this.apply(d, candidate, now, cause);
+  }
+
+  /** Makes the evaluation in `scratch` the device's own; its old array becomes the next scratch. */
+  private take(d: DeviceHealth, score: number): void {
+    const old = d.factors;
+    d.factors = this.scratch;
+    this.scratch = old;
+    d.score = score;
   }
 
   private apply(d: DeviceHealth, next: HealthState, now: number, cause: StateChange['cause']): HealthUpdate {
@@ -316,16 +344,31 @@ export class HealthTracker {
     if (this.devices.has(id)) return;
     const d = this.create(id, s.obs.kind, lastSeen);
     this.counts[d.state]--;
-    Object.assign(d, { obs: { ...s.obs, lastSeen: Math.max(s.obs.lastSeen, lastSeen) }, state: s.state, score: s.score, since: s.since, factors: s.factors, alertStartsAt: s.alertStartsAt, offlineCause: s.offlineCause, arch, labels });
+    const pending = typeof s.pending === 'string' && (HEALTH_STATES as string[]).includes(s.pending) ? s.pending : null;
+    const pendingCount = pending !== null && Number.isInteger(s.pendingCount) ? Number(s.pendingCount) : 0;
+    Object.assign(d, {
+      obs: { ...s.obs, lastSeen: Math.max(s.obs.lastSeen, lastSeen) }, state: s.state, score: s.score, since: s.since, factors: s.factors,
+      alertStartsAt: s.alertStartsAt, offlineCause: s.offlineCause, arch, labels, pending, pendingCount,
+    });
     this.counts[d.state]++;
     d.silentAfter = d.obs.lastSeen + this.limitMs(d);
   }
 
 }
 
+const isFactorScore = (x: unknown): boolean => {
+  if (x === null || typeof x !== 'object') return false;
+  const f = x as Record<string, unknown>;
+  return typeof f.factor === 'string' && typeof f.status === 'string' && typeof f.cost === 'number' && (f.value === null || typeof f.value === 'number');
+};
+
 export function isHealthSnapshot(x: unknown): x is HealthSnapshot {
   if (x === null || typeof x !== 'object') return false;
   const s = x as Record<string, unknown>;
+  const obs = s.obs as Record<string, unknown> | null;
   return s.v === 1 && typeof s.state === 'string' && (HEALTH_STATES as string[]).includes(s.state) && typeof s.score === 'number'
-    && typeof s.obs === 'object' && s.obs !== null && Array.isArray(s.factors);
+    && typeof s.since === 'number' && (s.alertStartsAt === null || typeof s.alertStartsAt === 'number')
+    && typeof obs === 'object' && obs !== null && typeof obs.lastSeen === 'number' && Number.isFinite(obs.lastSeen)
+    && ['restarts', 'invalid', 'otaFailures', 'steelFailures'].every((k) => Array.isArray(obs[k]))
+    && Array.isArray(s.factors) && s.factors.every(isFactorScore);
 }

@@ -42,6 +42,15 @@ export type PresenceChange = 'online' | 'offline' | null;
 export class DeviceTable {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly dirty = new Set<string>();
+  /** Readings of new ids refused because the table was full. */
+  refused = 0;
+
+  /** `maxDevices` bounds the ids any publisher can create; devices already known are always updated. */
+  constructor(readonly maxDevices = Infinity) {}
+
+  get full(): boolean {
+    return this.devices.size >= this.maxDevices;
+  }
 
   get size(): number {
     return this.devices.size;
@@ -59,7 +68,13 @@ export class DeviceTable {
   /** Records a decoded message; returns the presence change it caused, if any. */
   seen(s: Sighting): PresenceChange {
     if (DOWNLINK_KINDS.has(s.messageKind)) return null;
+    // Ids are strings from the decoder; anything else (a function node's object) is no device.
+    if (typeof s.id !== 'string' || s.id === '') return null;
     let rec = this.devices.get(s.id);
+    if (!rec && this.devices.size >= this.maxDevices) {
+      this.refused++;
+      return null;
+    }
     const wasOnline = rec?.online ?? false;
     // A replayed message was sent before now: its own device time, when it has one, is the better guess.
     const deviceTime = s.payload.time_source === 'device' && typeof s.payload.timestamp === 'number' ? s.payload.timestamp : null;
@@ -124,6 +139,13 @@ export class DeviceTable {
     return true;
   }
 
+
+  /** Forgets a device (its key is deleted at the next flush), making room under the cap. */
+  remove(id: string): boolean {
+    if (!this.devices.delete(id)) return false;
+    this.dirty.add(id);
+    return true;
+  }
 
   /** Loads a persisted record unless a newer one arrived while loading. */
   restore(rec: DeviceRecord): void {

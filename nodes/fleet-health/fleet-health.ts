@@ -1,13 +1,19 @@
 /**
  * fleet-health: decoded messages in; output 1 state changes, output 2 alerts, output 3 fleet summary.
  */
+import fs from 'node:fs';
+
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 
+import type { FleetAlert } from '../../lib/health/alert';
 import { defaultHealthConfig, parseHealthConfig, type HealthConfig } from '../../lib/health/config';
+import { DurableHealth } from '../../lib/health/durable';
 import { HealthTracker, isHealthSnapshot, type HealthUpdate } from '../../lib/health/tracker';
+import { maxDevicesFromEnv } from '../../lib/registry/registry';
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { registryOf } from '../shared/registry-node';
+import { stateFile } from '../shared/state-dir';
 import { ThrottledStatus } from '../shared/status';
 
 interface FleetHealthDef extends NodeDef {
@@ -25,6 +31,11 @@ type Out = NodeMessageInFlow | NodeMessageInFlow[] | null;
 type Send = (msgs: Out[]) => void;
 
 const LABEL_KEYS = ['site', 'location', 'building', 'floor', 'room'];
+/** Group commit of last-seen and counters: after a SIGKILL, last-seen is at most this much older. */
+const COMMIT_MS = 1000;
+const LAST_SEEN_SLACK_MS = 100;
+/** The validate endpoint reads a scoring configuration, not a document: 64 KiB is far above any real one. */
+const MAX_SCORING_BYTES = 64 * 1024;
 
 function labelsOf(x: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -48,16 +59,49 @@ export = function register(RED: NodeAPI): void {
     const fleet = registryOf(RED, def.registry);
     const sweepMs = Math.max(1, Number(def.sweepS) || 5) * 1000;
     const summaryMs = Number(def.summaryS) > 0 ? Number(def.summaryS) * 1000 : 0;
+    // Without a registry the tracker itself is the table a publisher could grow: the same cap applies.
+    const maxDevices = maxDevicesFromEnv();
     let lastThresholds: unknown = null;
     let lastThresholdConfig: HealthConfig = config;
+    let refused = 0;
+
+    // What decides what is sent (states, counters, firing alerts) comes from the journal.
+    const where = stateFile(RED, 'fleet-health', this.id);
+    let durable: DurableHealth | null = null;
+    try {
+      durable = DurableHealth.open(where.file, tracker, config);
+      const r = durable.restore();
+      if (r.restored > 0) this.log(RED._('fleet-health.log.restored', { count: r.restored, file: where.file }));
+    } catch (err) {
+      this.error(RED._('fleet-health.errors.journal', { file: where.file, message: (err as Error).message }));
+    }
+    let journalFailing = false;
+    /** Commits before a send; a refusing disk is reported once, and the send goes ahead (at least once). */
+    const commit = (ids: Iterable<string>): void => {
+      if (!durable) return;
+      if (durable.commit(ids)) {
+        if (journalFailing) { journalFailing = false; this.log(RED._('fleet-health.log.journalBack')); }
+        return;
+      }
+      if (!journalFailing) {
+        journalFailing = true;
+        this.error(RED._('fleet-health.errors.journal', { file: where.file, message: durable.stats.lastError ?? '' }));
+      }
+    };
+    const commitTimer = setInterval(() => { if (durable && durable.waiting > 0) commit([]); }, COMMIT_MS);
+    commitTimer.unref?.();
 
     const showCounts = (): void => status.set(() => {
       const c = tracker.stateCounts();
+      const over = refused + (fleet?.refused ?? 0);
+      const text = RED._('fleet-health.status.counts', c as unknown as Record<string, number>);
       return {
-        fill: c.critical > 0 || c.offline > 0 ? 'red' : c.degraded > 0 ? 'yellow' : 'green', shape: 'dot',
-        text: RED._('fleet-health.status.counts', c as unknown as Record<string, number>),
+        fill: c.critical > 0 || c.offline > 0 || over > 0 ? 'red' : c.degraded > 0 ? 'yellow' : 'green', shape: over > 0 ? 'ring' : 'dot',
+        text: over > 0 ? `${text} · ${RED._('fleet-health.status.refused', { count: over })}` : text,
       };
     });
+
+    const alertMsg = (a: FleetAlert): NodeMessageInFlow => ({ topic: `alert/${a.labels.alertname}/${a.device ?? 'fleet'}`, payload: a } as unknown as NodeMessageInFlow);
 
     const toMessages = (updates: HealthUpdate[]): Out[] => {
       const changes: NodeMessageInFlow[] = [];
@@ -67,38 +111,51 @@ export = function register(RED: NodeAPI): void {
           changes.push({ topic: `health/${u.change.device}`, payload: u.change } as unknown as NodeMessageInFlow);
           fleet?.setHealth(u.change.device, tracker.snapshot(u.change.device));
         }
-        for (const a of u.alerts) alerts.push({ topic: `alert/${a.labels.alertname}/${a.device ?? 'fleet'}`, payload: a } as unknown as NodeMessageInFlow);
+        for (const a of u.alerts) alerts.push(alertMsg(a));
       }
       return [changes.length ? changes : null, alerts.length ? alerts : null, null];
     };
 
     const summaryMsg = (): NodeMessageInFlow => ({ topic: 'health/summary', payload: tracker.summary(Date.now()) } as unknown as NodeMessageInFlow);
 
-    // Restore what the registry kept: a device that was critical is still critical after a restart.
+    // The registry's own alert (RegistryFull) goes out with the health alerts.
+    const onRegistryAlert = (a: FleetAlert): void => { this.send([null, alertMsg(a), null]); showCounts(); };
+    fleet?.on('alert', onRegistryAlert);
+
+    // Restore what the registry kept for devices the journal does not know (state saved by an older
+    // version), and bring the registry's last-seen up to the journal's, which is at most a second old.
     let restored = fleet === null;
     const ready = fleet ? fleet.ready.then(() => {
       for (const rec of fleet.records()) {
-        if (isHealthSnapshot(rec.health)) tracker.restore(rec.id, rec.health, rec.lastSeen, rec.arch, rec.labels);
+        const known = tracker.get(rec.id);
+        if (known) {
+          // The two nodes read the clock for the same message a few ms apart: only a real gap (the
+          // registry's store lost writes in a crash) is worth repairing.
+          if (known.obs.lastSeen - rec.lastSeen > LAST_SEEN_SLACK_MS) fleet.noteLastSeen(rec.id, known.obs.lastSeen);
+          fleet.setHealth(rec.id, known);
+        } else if (isHealthSnapshot(rec.health)) {
+          tracker.restore(rec.id, rec.health, rec.lastSeen, rec.arch, rec.labels);
+          durable?.touch(rec.id);
+        }
       }
-      restored = true;
-      showCounts();
-    }, () => { restored = true; }) : Promise.resolve();
+    }).catch(() => undefined).then(() => { restored = true; showCounts(); }).catch(() => undefined) : Promise.resolve();
 
     // A fleet-wide outage (the broker gone) makes every device silent at once: take it in slices so
-    // messages keep flowing between them.
+    // messages keep flowing between them. Each slice is committed in one journal commit before it is sent.
     const SWEEP_SLICE = 2000;
     let sweeping = false;
     const sweepSlice = (now: number): void => {
       const updates = tracker.sweep(now, SWEEP_SLICE);
-      for (const u of updates) if (u.change) fleet?.markSilent(u.change.device, now);
-      if (updates.length) { this.send(toMessages(updates)); showCounts(); }
-      if (updates.length === SWEEP_SLICE) setImmediate(() => sweepSlice(now));
+      const ids: string[] = [];
+      for (const u of updates) if (u.change) { ids.push(u.change.device); fleet?.markSilent(u.change.device, now); }
+      if (updates.length) { commit(ids); this.send(toMessages(updates)); showCounts(); }
+      if (updates.length === SWEEP_SLICE) setImmediate(() => { try { sweepSlice(now); } catch (err) { sweeping = false; this.error(err); } });
       else sweeping = false;
     };
     const sweepTimer = setInterval(() => {
-      if (sweeping) return;
+      if (sweeping || !restored) return;
       sweeping = true;
-      sweepSlice(Date.now());
+      try { sweepSlice(Date.now()); } catch (err) { sweeping = false; this.error(err); }
     }, sweepMs);
     const summaryTimer = summaryMs ? setInterval(() => this.send([null, null, summaryMsg()]), summaryMs) : null;
 
@@ -122,11 +179,19 @@ export = function register(RED: NodeAPI): void {
       let update: HealthUpdate;
       let id: string;
       const rejectedDevice = msg.error && typeof msg.error.device === 'string' ? msg.error.device : null;
+      const device = msg.device;
+      const wanted = rejectedDevice !== null && msg.kind === undefined ? rejectedDevice : device && typeof device.id === 'string' ? device.id : null;
+      // A device the registry refused (full) is not scored either: the cap bounds every table.
+      if (wanted !== null && !tracker.get(wanted) && ((fleet && fleet.full && !fleet.get(wanted)) || (!fleet && tracker.size >= maxDevices))) {
+        if (!fleet) refused++;
+        showCounts();
+        done();
+        return;
+      }
       if (rejectedDevice !== null && msg.kind === undefined) {
         id = rejectedDevice;
         update = tracker.observeReject(id, now, scoring);
       } else {
-        const device = msg.device;
         if (typeof msg.kind !== 'string' || !device || typeof device.id !== 'string' || !msg.payload || typeof msg.payload !== 'object') {
           done(new Error('fleet-health: expected a message from fleet-decode (msg.kind, msg.device.id, msg.payload object) or a reject with msg.error.device'));
           return;
@@ -141,24 +206,43 @@ export = function register(RED: NodeAPI): void {
       }
       const snap = tracker.snapshot(id);
       if (snap) fleet?.setHealth(id, snap);
+      if (update.change || update.alerts.length) commit([id]);
+      else if (snap) durable?.touch(id);
       const out = toMessages([update]);
       if (out[0] || out[1]) send(out);
       showCounts();
       done();
     };
 
+    const guarded = (msg: InMessage, send: Send, done: (err?: Error) => void): void => {
+      try { handle(msg, send, done); } catch (err) { done(err as Error); }
+    };
+
     // Until the registry has loaded, messages wait (in order): a broker replaying retained births at
     // start must not create fresh records that hide the persisted ones.
     this.on('input', (msg: InMessage, send: Send, done: (err?: Error) => void) => {
-      if (restored) handle(msg, send, done);
-      else void ready.then(() => handle(msg, send, done));
+      if (restored) guarded(msg, send, done);
+      else ready.then(() => guarded(msg, send, done), (err: unknown) => done(err as Error));
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
       clearInterval(sweepTimer);
+      clearInterval(commitTimer);
       if (summaryTimer) clearInterval(summaryTimer);
+      fleet?.off('alert', onRegistryAlert);
       status.close();
-      void ready.then(() => done());
+      const finish = (): void => {
+        try {
+          durable?.close();
+          // A node deleted from the flow takes its state with it; a restart or redeploy keeps it.
+          if (removed && durable) fs.rmSync(durable.file, { force: true });
+        } catch (err) {
+          this.error(err);
+        }
+        where.cleanup();
+        done();
+      };
+      ready.then(finish, finish);
     });
   }
 
@@ -171,8 +255,36 @@ export = function register(RED: NodeAPI): void {
       res.json(defaultHealthConfig());
     });
     RED.httpAdmin.post('/fleet-health/validate', RED.auth.needsPermission('fleet-health.read'), (req: Request, res: Response) => {
-      const r = parseHealthConfig((req.body as { scoring?: unknown }).scoring);
-      res.json(r.ok ? { ok: true } : { ok: false, field: r.field, reason: r.reason });
+      try {
+        const length = Number(req.headers['content-length'] ?? 0);
+        if (length > MAX_SCORING_BYTES) {
+          res.status(413).json({ ok: false, field: 'scoring', reason: `request body over ${MAX_SCORING_BYTES} bytes` });
+          return;
+        }
+        const body: unknown = req.body;
+        if (body === null || typeof body !== 'object' || Array.isArray(body) || !Object.prototype.hasOwnProperty.call(body, 'scoring')) {
+          res.status(400).json({ ok: false, field: 'scoring', reason: 'send a JSON object {"scoring": <configuration>}' });
+          return;
+        }
+        const scoring = (body as { scoring: unknown }).scoring;
+        if (typeof scoring === 'string' && scoring.length > MAX_SCORING_BYTES) {
+          res.status(413).json({ ok: false, field: 'scoring', reason: `over ${MAX_SCORING_BYTES} characters` });
+          return;
+        }
+        // A configuration that fails the check is an answer (200), as the dialog expects; a request that is not one is a 400.
+        const r = parseHealthConfig(scoring);
+        res.json(r.ok ? { ok: true } : { ok: false, field: r.field, reason: r.reason });
+      } catch (err) {
+        res.status(400).json({ ok: false, field: 'scoring', reason: (err as Error).message });
+      }
+    });
+    // A body the admin API's JSON parser refuses (not JSON, too large) fails before the route; answer
+    // it here in the endpoint's own shape rather than with Express's stack-trace page.
+    RED.httpAdmin.use('/fleet-health/validate', (err: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
+      if (res.headersSent) { next(err); return; }
+      const e = err as { status?: unknown; type?: unknown; message?: unknown };
+      const status = e.type === 'entity.too.large' ? 413 : 400;
+      res.status(status).json({ ok: false, field: 'scoring', reason: status === 413 ? 'request body too large' : `request body is not JSON: ${String(e.message ?? err).slice(0, 200)}` });
     });
   }
 };

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import helper from 'node-red-node-test-helper';
 
@@ -138,6 +141,64 @@ describe('fleet-health node (in Node-RED through the test helper)', function () 
   });
 });
 
+describe('fleet-health: durable state and the device cap (issue 9)', function () {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-state-test-')); process.env.FLEET_STATE_DIR = dir; });
+  afterEach(async () => {
+    await helper.unload();
+    delete process.env.FLEET_STATE_DIR;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('journals the state before sending it: after a reload the firing alert resolves once, with its identity, and is not fired again', async () => {
+    await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
+    let alerts = collect(helper.getNode('alerts'));
+    let dec = helper.getNode('dec');
+    dec.receive(hb(40000) as never);
+    dec.receive(hb(4000) as never);
+    dec.receive(hb(4000) as never);
+    const firing = (await until('firing', () => alerts.find((m) => (m.payload as Payload).status === 'firing'))).payload as Payload;
+    const journal = path.join(dir, 'fleet-health-hl.jsonl');
+    assert.ok(fs.existsSync(journal), `journal at ${journal}`);
+    assert.match(fs.readFileSync(journal, 'utf8'), /"state":"degraded"/, 'committed by the time it was sent');
+    await helper.unload();
+
+    // The registry does not persist here: what comes back comes from the journal.
+    await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
+    alerts = collect(helper.getNode('alerts'));
+    const changes = collect(helper.getNode('changes'));
+    dec = helper.getNode('dec');
+    dec.receive(hb(4000) as never);
+    dec.receive(hb(40000) as never);
+    dec.receive(hb(40000) as never);
+    const resolved = (await until('resolve', () => alerts.find((m) => (m.payload as Payload).status === 'resolved'))).payload as Payload;
+    assert.equal(resolved.fingerprint, firing.fingerprint);
+    assert.equal(resolved.startsAt, firing.startsAt);
+    assert.deepEqual(alerts.map((m) => (m.payload as Payload).status), ['resolved'], 'nothing fired again after the reload');
+    assert.deepEqual(changes.map((m) => `${(m.payload as Payload).previous}→${(m.payload as Payload).state}`), ['degraded→healthy']);
+  });
+
+  it('caps the devices: a RegistryFull alert on output 2, new ids beyond the cap not scored, the count in the status', async () => {
+    const f = flow().map((n) => (n.id === 'reg' ? { ...n, maxDevices: 2 } : n));
+    await helper.load([registryNode, decodeNode, healthNode, catchNode], f);
+    const alerts = collect(helper.getNode('alerts'));
+    const changes = collect(helper.getNode('changes'));
+    const statuses: Array<{ text?: string }> = [];
+    (helper.getNode('hl') as unknown as NodeJS.EventEmitter).on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(call.args[0]));
+    const dec = helper.getNode('dec');
+    for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) dec.receive({ topic: `esp32c3/full/${id}/heartbeat`, payload: JSON.stringify({ uptime: 1, free_heap: 40000 }) } as never);
+    const full = (await until('RegistryFull', () => alerts.find((m) => (m.payload as Payload).name === 'RegistryFull'))).payload as Payload;
+    assert.equal(full.status, 'firing');
+    await until('two devices scored', () => changes.length === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(changes.map((m) => (m.payload as Payload).device).sort(), ['d-1', 'd-2']);
+    assert.equal(alerts.filter((m) => (m.payload as Payload).name === 'RegistryFull').length, 1, 'fired once');
+    const reg = helper.getNode('reg') as FleetRegistryNode;
+    assert.equal(reg.fleet.refused, 2);
+    await until(`status with the refused count (${JSON.stringify(statuses)})`, () => statuses.some((st) => /refused/.test(st.text ?? '') && (st as { shape?: string }).shape === 'ring'), 3000);
+  });
+});
+
 describe('fleet-health admin endpoints', function () {
   before((done) => { helper.startServer(done); });
   after((done) => { helper.stopServer(done); });
@@ -151,5 +212,41 @@ describe('fleet-health admin endpoints', function () {
     assert.deepEqual(good.body, { ok: true });
     const bad = await helper.request().post('/fleet-health/validate').send({ scoring: { silence: { multiple: -1 } } }).expect(200);
     assert.equal(bad.body.field, 'silence.multiple');
+  });
+
+  it('answers a request that is not a configuration with 400 and the field, never 500', async () => {
+    await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
+    for (const body of ['[1,2]', '{"other":1}']) {
+      const r = await helper.request().post('/fleet-health/validate').set('content-type', 'application/json').send(body);
+      assert.equal(r.status, 400, body);
+      assert.equal(r.body.field, 'scoring');
+    }
+    // Refused by the admin API's strict JSON parser before the route: still a 400 naming the field, no stack trace.
+    for (const body of ['"text"', 'null', '{bad']) {
+      const r = await helper.request().post('/fleet-health/validate').set('content-type', 'application/json').send(body);
+      assert.equal(r.status, 400, body);
+      assert.equal(r.body.field, 'scoring', body);
+      assert.match(r.body.reason, /not JSON/);
+    }
+    const none = await helper.request().post('/fleet-health/validate').expect(400);
+    assert.equal(none.body.ok, false);
+    const direction = await helper.request().post('/fleet-health/validate').send({ scoring: { factors: { heap: { direction: 5, label: {} } } } }).expect(200);
+    assert.equal(direction.body.field, 'factors.heap');
+    const huge = await helper.request().post('/fleet-health/validate').send({ scoring: 'x'.repeat(70 * 1024) });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.field, 'scoring');
+  });
+
+  it('the registry device list: 400 naming a bad parameter, and the cap and refused count in the answer', async () => {
+    await helper.load([registryNode, decodeNode, healthNode, catchNode], flow());
+    helper.getNode('dec').receive(hb(40000) as never);
+    const ok = await helper.request().get('/fleet-registry/reg/devices?limit=10').expect(200);
+    assert.deepEqual([ok.body.count, ok.body.maxDevices, ok.body.refused, ok.body.full], [1, 10_000, 0, false]);
+    for (const [query, field] of [['limit=abc', 'limit'], ['limit=-1', 'limit'], ['limit=1.5', 'limit'], ['q=a&q=b', 'q'], [`q=${'x'.repeat(65)}`, 'q'], ['q[a]=1', 'q']] as const) {
+      const r = await helper.request().get(`/fleet-registry/reg/devices?${query}`);
+      assert.equal(r.status, 400, query);
+      assert.equal(r.body.field, field, query);
+    }
+    await helper.request().get('/fleet-registry/nope/devices').expect(404);
   });
 });

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import fc from 'fast-check';
 
 import { Decoder } from '../../lib/decode/decoder';
 import { defaultHealthConfig, parseHealthConfig, type HealthConfig } from '../../lib/health/config';
-import { HealthTracker, isHealthSnapshot, type HealthUpdate, type HealthState } from '../../lib/health/tracker';
+import { DurableHealth } from '../../lib/health/durable';
+import { EVENT_FACTORS, type FactorScore } from '../../lib/health/factors';
+import { HealthTracker, classify, isHealthSnapshot, type HealthUpdate, type HealthState } from '../../lib/health/tracker';
 import { VirtualDevice, type Fault } from '../../firmware/simulator/device';
 import type { DeviceKind } from '../../firmware/contract/topics';
 import type { FleetAlert } from '../../lib/health/alert';
@@ -355,5 +362,220 @@ describe('health: fleet summary', () => {
     assert.deepEqual(s.byKind['env-sensor'], { healthy: 1, degraded: 0, critical: 1, offline: 0, unknown: 0 });
     assert.deepEqual(s.worst.map((w) => w.device), ['bad', 'meh']);
     assert.match(s.worst[0].reasons[0], /free heap/);
+  });
+});
+
+/** "state, score and reasons never disagree": the check every output must pass (issue 18 item 3). */
+function disagreement(what: string, state: HealthState, score: number, factors: readonly Pick<FactorScore, 'factor' | 'status' | 'cost'>[], config: HealthConfig): string | null {
+  const cost = factors.reduce((a, f) => a + f.cost, 0);
+  if (score !== Math.max(0, 100 - cost)) return `${what}: score ${score} but its factors cost ${cost}`;
+  if (state === 'offline') return null;
+  const worst = factors.some((f) => f.status === 'critical') ? 2 : factors.some((f) => f.status === 'warning') ? 1 : 0;
+  const measured = factors.filter((f) => f.status !== 'unknown' && !EVENT_FACTORS.has(f.factor)).length;
+  const expected = classify(worst, score, measured, config);
+  if (expected !== state) return `${what}: ${state} with score ${score} and factors ${JSON.stringify(factors.filter((f) => f.status !== 'ok' && f.status !== 'unknown'))} (they say ${expected})`;
+  if ((state === 'degraded' || state === 'critical') && !factors.some((f) => f.status === 'warning' || f.status === 'critical') && score >= config.degradedBelow) {
+    return `${what}: ${state} without a reason`;
+  }
+  return null;
+}
+
+function checkUpdate(u: HealthUpdate, config: HealthConfig): string | null {
+  if (u.change) {
+    const bad = disagreement(`change of ${u.change.device}`, u.change.state, u.change.score, u.change.factors, config);
+    if (bad) return bad;
+    if (u.change.state !== 'offline' && u.change.factors.some((f) => (f.status === 'warning' || f.status === 'critical') && !f.reason)) return 'a factor in trouble without a reason';
+  }
+  for (const a of u.alerts) {
+    if (a.status !== 'firing') continue;
+    const listed = (a.details?.factors ?? []) as Array<{ status: string }>;
+    if ((a.name === 'DeviceDegraded' || a.name === 'DeviceCritical') && listed.length === 0 && Number(a.details?.score) >= config.degradedBelow) {
+      return `${a.name} firing with score ${String(a.details?.score)} and no factor`;
+    }
+  }
+  return null;
+}
+
+describe('health: state, score and reasons never disagree (issue 18)', () => {
+  it('a state held by hysteresis keeps the score and reasons that justify it (the "degraded, score 100, no reason" row)', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    const hb = (at: number, heap: number) => t.observe({ id: 'audio-004', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: at, free_heap: heap }, at: T0 + at });
+    hb(1, 40000);
+    hb(2, 4000);
+    hb(3, 4000);
+    assert.equal(t.get('audio-004')!.state, 'degraded');
+    hb(4, 40000); // recovered once: hysteresis holds degraded for one more evaluation
+    const d = t.get('audio-004')!;
+    assert.equal(d.state, 'degraded');
+    assert.equal(d.score, 80, 'the score of the evaluation that made it degraded');
+    assert.equal(d.pending, 'healthy');
+    const [row] = t.summary(T0 + 5).worst;
+    assert.deepEqual([row.state, row.score], ['degraded', 80]);
+    assert.equal(row.reasons.length, 1);
+    assert.match(row.reasons[0], /free heap 4,000 B under the warning/);
+    const u = hb(5, 40000);
+    assert.deepEqual([u.change!.state, u.change!.score], ['healthy', 100]);
+  });
+
+  it('holds on every output over random observation sequences, configurations and sweeps', function () {
+    this.timeout(60_000);
+    const kinds = ['env-sensor', 'env-monitor', 'audio-device', 'csi-sensor'] as const;
+    const step = fc.oneof(
+      fc.record({ t: fc.constant('heartbeat' as const), heap: fc.integer({ min: 500, max: 80_000 }), rssi: fc.integer({ min: -95, max: -30 }) }),
+      fc.record({ t: fc.constant('metrics' as const), cpu: fc.integer({ min: 0, max: 100 }), used: fc.integer({ min: 0, max: 100_000 }), heap: fc.integer({ min: 500, max: 80_000 }), errors: fc.integer({ min: 0, max: 500 }), restarts: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ t: fc.constant('sensor' as const), temp: fc.constantFrom(20, 21) }),
+      fc.record({ t: fc.constant('status' as const), status: fc.constantFrom('online', 'degraded', 'error') }),
+      fc.record({ t: fc.constant('presence' as const), online: fc.boolean() }),
+      fc.record({ t: fc.constant('reject' as const) }),
+      fc.record({ t: fc.constant('sweep' as const) }),
+    );
+    const config = fc.record({
+      raise: fc.integer({ min: 1, max: 3 }), clear: fc.integer({ min: 1, max: 3 }),
+      heapWarnCost: fc.integer({ min: 0, max: 40 }), rssiWarnCost: fc.integer({ min: 0, max: 20 }),
+      degraded: fc.integer({ min: 40, max: 95 }), criticalGap: fc.integer({ min: 0, max: 40 }),
+    });
+    const run = fc.record({
+      config, kind: fc.constantFrom(...kinds),
+      steps: fc.array(fc.record({ step, dt: fc.integer({ min: 0, max: 120_000 }), device: fc.constantFrom('a', 'b') }), { minLength: 1, maxLength: 60 }),
+    });
+    fc.assert(fc.property(run, ({ config: k, kind, steps }) => {
+      const c = defaultHealthConfig();
+      c.hysteresis = { raiseAfter: k.raise, clearAfter: k.clear };
+      c.factors.heap.warnCost = k.heapWarnCost;
+      c.factors.rssi.warnCost = k.rssiWarnCost;
+      c.degradedBelow = k.degraded;
+      c.criticalBelow = Math.max(0, k.degraded - k.criticalGap);
+      const t = new HealthTracker(c);
+      let now = T0;
+      let uptime = 1000;
+      for (const { step: s, dt, device } of steps) {
+        now += dt;
+        uptime += Math.round(dt / 1000);
+        const obs = (kindOf: Parameters<HealthTracker['observe']>[0]['kind'], payload: Record<string, unknown>, online?: boolean) =>
+          [t.observe({ id: device, kind: kindOf, deviceKind: kind, payload, at: now, online })];
+        const updates: HealthUpdate[] =
+          s.t === 'heartbeat' ? obs('heartbeat', { uptime, free_heap: s.heap, wifi_rssi: s.rssi })
+          : s.t === 'metrics' ? obs('metrics', { uptime, cpu_usage_percent: s.cpu, memory_usage_bytes: s.used, free_heap: s.heap, error_count: s.errors, restart_count: s.restarts })
+          : s.t === 'sensor' ? obs('sensor', { temperature: s.temp, humidity: 40, pressure: 1000 })
+          : s.t === 'status' ? obs('status', { status: s.status, uptime })
+          : s.t === 'presence' ? obs('presence', { state: s.online ? 'online' : 'offline', session: 1 }, s.online)
+          : s.t === 'reject' ? [t.observeReject(device, now)]
+          : t.sweep(now);
+        for (const u of updates) {
+          const bad = checkUpdate(u, c);
+          if (bad) throw new Error(bad);
+        }
+        for (const id of ['a', 'b']) {
+          const d = t.get(id);
+          if (!d) continue;
+          const bad = disagreement(`device ${id}`, d.state, d.score, d.factors, c);
+          if (bad) throw new Error(bad);
+        }
+        for (const w of t.summary(now).worst) {
+          if (w.reasons.length === 0) throw new Error(`summary: ${w.device} ${w.state} score ${w.score} with no reason`);
+        }
+      }
+    }), { numRuns: 1500, seed: 20261202 });
+  });
+});
+
+describe('health: durable state in the journal (issue 9)', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'health-journal-')); });
+  afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+
+  const hb = (t: HealthTracker, at: number, heap: number) => t.observe({ id: 'd', kind: 'heartbeat', deviceKind: 'env-sensor', arch: 'full', labels: { site: 'north' }, payload: { uptime: at, free_heap: heap }, at: T0 + at * 1000 });
+
+  it('a crash after the commit: the restarted tracker has the state, counter and firing alert, and resolves it once with the same identity', () => {
+    const file = path.join(dir, 'fleet-health-x.jsonl');
+    const a = new HealthTracker(defaultHealthConfig());
+    const ja = DurableHealth.open(file, a, defaultHealthConfig());
+    const fired: FleetAlert[] = [];
+    for (const [at, heap] of [[1, 40000], [2, 4000], [3, 4000]] as const) {
+      const u = hb(a, at, heap);
+      if (u.change || u.alerts.length) ja.commit(['d']); else ja.touch('d');
+      fired.push(...u.alerts);
+    }
+    assert.deepEqual(fired.map((x) => `${x.name}:${x.status}`), ['DeviceDegraded:firing']);
+    hb(a, 4, 40000); // pending healthy 1 of 2, made durable by the group commit
+    ja.touch('d');
+    ja.commit();
+    // No close(): the process died here. The journal is opened again as a restart would.
+    const b = new HealthTracker(defaultHealthConfig());
+    const jb = DurableHealth.open(file, b, defaultHealthConfig());
+    assert.deepEqual(jb.restore(), { restored: 1, skipped: 0 });
+    const d = b.get('d')!;
+    assert.deepEqual([d.state, d.score, d.pending, d.pendingCount, d.obs.lastSeen, d.arch, d.labels.site], ['degraded', 80, 'healthy', 1, T0 + 4000, 'full', 'north']);
+    const u = hb(b, 5, 40000);
+    assert.equal(u.change!.previous, 'degraded');
+    assert.deepEqual(u.alerts.map((x) => `${x.name}:${x.status}`), ['DeviceDegraded:resolved']);
+    assert.equal(u.alerts[0].fingerprint, fired[0].fingerprint);
+    assert.equal(u.alerts[0].startsAt, fired[0].startsAt, 'the same alert resolves, not a new one');
+    jb.close();
+  });
+
+  it('a device whose health did not move is group-committed as last-seen alone, and restored with it', () => {
+    const file = path.join(dir, 'fleet-health-s.jsonl');
+    const a = new HealthTracker(defaultHealthConfig());
+    const j = DurableHealth.open(file, a, defaultHealthConfig());
+    hb(a, 1, 40000);
+    j.commit(['d'], T0 + 1000);
+    hb(a, 2, 40000);
+    hb(a, 3, 40000);
+    j.touch('d');
+    j.commit([], T0 + 3000);
+    assert.deepEqual([j.stats.records, j.stats.seen], [1, 1]);
+    hb(a, 4, 4000); // heap warning: pending degraded, the health moved
+    j.touch('d');
+    j.commit([], T0 + 4000);
+    assert.deepEqual([j.stats.records, j.stats.seen], [2, 1]);
+    hb(a, 5, 4000);
+    j.touch('d');
+    assert.ok(j.commit(['d'], T0 + 5000));
+    const b = new HealthTracker(defaultHealthConfig());
+    hb(a, 6, 4000);
+    j.touch('d');
+    j.commit([], T0 + 6000);
+    assert.deepEqual([j.stats.records, j.stats.seen], [3, 2], 'the forced commit is full, the next one light');
+    hb(a, 40, 4000);
+    j.touch('d');
+    j.commit([], T0 + 40_000);
+    assert.equal(j.stats.records, 4, 'written in full again after 30 s');
+    hb(a, 41, 4000);
+    j.touch('d');
+    j.commit([], T0 + 41_000);
+    DurableHealth.open(file, b, defaultHealthConfig()).restore();
+    assert.equal(b.get('d')!.obs.lastSeen, T0 + 41_000, 'last-seen from the light record');
+    assert.equal(b.get('d')!.state, 'degraded');
+    assert.equal(b.get('d')!.factors.find((f) => f.factor === 'heap')!.warn, 5000, 'thresholds come back from the configuration');
+  });
+
+  it('a torn last write and unreadable records are skipped; the rest is restored', () => {
+    const file = path.join(dir, 'fleet-health-y.jsonl');
+    const a = new HealthTracker(defaultHealthConfig());
+    const ja = DurableHealth.open(file, a, defaultHealthConfig());
+    hb(a, 1, 2000);
+    ja.commit(['d']);
+    ja.close();
+    fs.appendFileSync(file, '{"k":"d:e","v":{"v":1,"state":"nonsense"}}\n{"k":"d:d","v":{"v":1,"sta');
+    const b = new HealthTracker(defaultHealthConfig());
+    assert.deepEqual(DurableHealth.open(file, b, defaultHealthConfig()).restore(), { restored: 1, skipped: 1 });
+    assert.equal(b.get('d')!.state, 'critical');
+  });
+
+  it('a disk that refuses keeps the records waiting for the next commit', () => {
+    const file = path.join(dir, 'sub', 'fleet-health-z.jsonl');
+    const a = new HealthTracker(defaultHealthConfig());
+    const j = DurableHealth.open(file, a, defaultHealthConfig());
+    hb(a, 1, 40000);
+    j.touch('d');
+    // A value JSON cannot hold makes the journal refuse the commit, as a full disk would.
+    (a.get('d')!.labels as Record<string, unknown>).bad = 1n;
+    assert.equal(j.commit(), false);
+    assert.equal(j.waiting, 1);
+    assert.equal(j.stats.failures, 1);
+    delete (a.get('d')!.labels as Record<string, unknown>).bad;
+    assert.equal(j.commit(), true);
+    assert.equal(j.waiting, 0);
   });
 });

@@ -1,0 +1,181 @@
+/**
+ * fleet-health's durable state: every device's health record (state, score, factors, hysteresis
+ * counter, the firing alert's start, last-seen) in a journal (lib/store/journal.ts).
+ *
+ * Two kinds of commit, both one append and one fdatasync:
+ * - before a state change or an alert is sent, the devices it concerns (with whatever else is
+ *   waiting) are committed, so a restarted node starts from the state it last announced: it never
+ *   re-sends a resolve, re-fires an alert, or falls back to an older state;
+ * - everything else (last-seen, counters moving without a state change) is group-committed by the
+ *   caller's timer (fleet-health: every second), so after a SIGKILL last-seen is at most that old.
+ *   A device whose state, score, factor statuses, counter and counted events did not move is
+ *   written as last-seen alone, and in full every FULL_EVERY_MS: measured values (free heap, RSSI)
+ *   may come back up to that old, and are replaced by the device's next message.
+ */
+import { Journal } from '../store/journal';
+import { factorFor, FACTOR_NAMES, type FactorName, type HealthConfig } from './config';
+import type { FactorScore, FactorStatus } from './factors';
+import { isHealthSnapshot, type DeviceHealth, type HealthSnapshot, type HealthTracker } from './tracker';
+
+const KEY = 'd:';
+/** A device's last-seen and last sensor reading alone, for the group commit of a device whose health did not move. */
+const SEEN_KEY = 's:';
+/** A device whose health did not move is still written in full this often, so its counters and values stay recent. */
+export const FULL_EVERY_MS = 30_000;
+
+export interface DurableStats {
+  commits: number;
+  /** Full device records written, over all commits. */
+  records: number;
+  /** Last-seen records written (devices whose health did not move). */
+  seen: number;
+  failures: number;
+  lastError: string | null;
+}
+
+type CompactFactor = [FactorName, FactorStatus, number, number | null];
+const STATUSES: ReadonlySet<string> = new Set(['ok', 'warning', 'critical', 'unknown']);
+const NAMES: ReadonlySet<string> = new Set(FACTOR_NAMES);
+
+/**
+ * The journal's record of a device: the snapshot with each factor as [name, status, cost, value]
+ * (its thresholds come from the configuration on restore). Half the bytes of the live record,
+ * and the group commit writes every device that sent something in the last second.
+ */
+function encode(d: DeviceHealth): Record<string, unknown> {
+  return {
+    v: 1, state: d.state, score: d.score, since: d.since, pending: d.pending, pendingCount: d.pendingCount,
+    alertStartsAt: d.alertStartsAt, offlineCause: d.offlineCause, arch: d.arch, labels: d.labels, config: d.config, obs: d.obs,
+    f: d.factors.map((f): CompactFactor => [f.factor, f.status, f.cost, f.value]),
+  };
+}
+
+function decode(x: unknown, config: HealthConfig): HealthSnapshot | null {
+  if (x === null || typeof x !== 'object' || !Array.isArray((x as { f?: unknown }).f)) return null;
+  const r = x as Record<string, unknown> & { f: unknown[]; obs?: { kind?: unknown } };
+  const kind = r.obs && typeof r.obs.kind === 'string' ? r.obs.kind : null;
+  const factors: FactorScore[] = [];
+  for (const item of r.f) {
+    if (!Array.isArray(item) || !NAMES.has(item[0]) || !STATUSES.has(item[1]) || typeof item[2] !== 'number' || (item[3] !== null && typeof item[3] !== 'number')) return null;
+    const fc = factorFor(config, kind as Parameters<typeof factorFor>[1], item[0] as FactorName);
+    factors.push({ factor: item[0] as FactorName, status: item[1] as FactorStatus, cost: item[2], value: item[3], warn: fc.warn, crit: fc.crit });
+  }
+  const snap: unknown = { ...r, factors };
+  return isHealthSnapshot(snap) ? snap : null;
+}
+
+/**
+ * Everything of a device that decides what it sends next: state, score, factor statuses, the
+ * hysteresis counter, the firing alert, and the counted events. When none of it moved, the group
+ * commit writes last-seen alone (40 bytes instead of 900).
+ */
+function signature(d: DeviceHealth): string {
+  const o = d.obs;
+  let statuses = '';
+  for (const f of d.factors) statuses += f.status[0];
+  const tail = (l: readonly number[]): string => `${l.length}:${l.length ? l[l.length - 1] : ''}`;
+  return `${d.state}|${d.score}|${statuses}|${d.pending}|${d.pendingCount}|${d.alertStartsAt}|${d.offlineCause}|${o.presenceOffline}|${o.kind}`
+    + `|${tail(o.restarts)}|${tail(o.invalid)}|${tail(o.otaFailures)}|${tail(o.steelFailures)}|${o.lastRestartCount}|${o.announcedInterval}|${o.reported}`;
+}
+
+const isLabels = (x: unknown): x is Record<string, string> =>
+  x !== null && typeof x === 'object' && !Array.isArray(x) && Object.values(x).every((v) => typeof v === 'string');
+
+export class DurableHealth {
+  readonly stats: DurableStats = { commits: 0, records: 0, seen: 0, failures: 0, lastError: null };
+  private readonly dirty = new Set<string>();
+  /** What decides what is sent, as of each device's last full record, and when that was written. */
+  private readonly written = new Map<string, { sig: string; at: number }>();
+
+  constructor(private readonly journal: Journal, private readonly tracker: HealthTracker, private readonly config: HealthConfig) {}
+
+  static open(file: string, tracker: HealthTracker, config: HealthConfig): DurableHealth {
+    return new DurableHealth(Journal.open(file), tracker, config);
+  }
+
+  get file(): string {
+    return this.journal.file;
+  }
+
+  /** Devices changed since the last commit. */
+  get waiting(): number {
+    return this.dirty.size;
+  }
+
+  /** Loads every committed record into the tracker; returns how many. Unreadable records are skipped. */
+  restore(): { restored: number; skipped: number } {
+    let restored = 0;
+    let skipped = 0;
+    const seen = new Map<string, [number, number | null]>();
+    const full: Array<[string, HealthSnapshot]> = [];
+    for (const [k, raw] of this.journal.entries()) {
+      if (k.startsWith(SEEN_KEY)) {
+        if (Array.isArray(raw) && typeof raw[0] === 'number' && (raw[1] === null || typeof raw[1] === 'number')) seen.set(k.slice(SEEN_KEY.length), [raw[0], raw[1]]);
+        else skipped++;
+        continue;
+      }
+      const v = k.startsWith(KEY) ? decode(raw, this.config) : null;
+      if (!v) { skipped++; continue; }
+      full.push([k.slice(KEY.length), v]);
+    }
+    for (const [id, v] of full) {
+      const s = seen.get(id);
+      const obs = s ? { ...v.obs, lastSeen: Math.max(v.obs.lastSeen, s[0]), lastSensorAt: s[1] === null ? v.obs.lastSensorAt : Math.max(v.obs.lastSensorAt ?? s[1], s[1]) } : v.obs;
+      const arch = typeof v.arch === 'string' ? v.arch : null;
+      this.tracker.restore(id, { ...v, obs }, obs.lastSeen, arch, isLabels(v.labels) ? { ...v.labels } : {});
+      const d = this.tracker.get(id);
+      if (d) this.written.set(id, { sig: signature(d), at: Date.now() });
+      restored++;
+    }
+    return { restored, skipped };
+  }
+
+  /** Notes a change that need not be durable before anything is sent (it goes in the next commit). */
+  touch(id: string): void {
+    this.dirty.add(id);
+  }
+
+  /**
+   * Commits `ids` and everything waiting, in one append and sync. Returns false when the disk
+   * refused: the records stay waiting for the next commit, and the caller decides what to send.
+   */
+  commit(ids: Iterable<string> = [], now = Date.now()): boolean {
+    const forced = new Set(ids);
+    for (const id of forced) this.dirty.add(id);
+    if (this.dirty.size === 0) return true;
+    const changes: Array<[string, unknown]> = [];
+    const fullNow: Array<[string, string]> = [];
+    let seenCount = 0;
+    for (const id of this.dirty) {
+      const d = this.tracker.get(id);
+      if (!d) { changes.push([KEY + id, undefined], [SEEN_KEY + id, undefined]); continue; }
+      const sig = signature(d);
+      const last = this.written.get(id);
+      if (forced.has(id) || !last || last.sig !== sig || now - last.at >= FULL_EVERY_MS) {
+        changes.push([KEY + id, encode(d)]);
+        fullNow.push([id, sig]);
+      } else {
+        changes.push([SEEN_KEY + id, [d.obs.lastSeen, d.obs.lastSensorAt]]);
+        seenCount++;
+      }
+    }
+    try {
+      this.journal.commit(changes);
+    } catch (err) {
+      this.stats.failures++;
+      this.stats.lastError = (err as Error).message;
+      return false;
+    }
+    for (const [id, sig] of fullNow) this.written.set(id, { sig, at: now });
+    this.stats.commits++;
+    this.stats.records += fullNow.length;
+    this.stats.seen += seenCount;
+    this.dirty.clear();
+    return true;
+  }
+
+  close(): void {
+    this.commit();
+    this.journal.close();
+  }
+}

@@ -70,7 +70,8 @@ export class NodeRedProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // A child killed by a signal (a SIGKILL test) has a signalCode and no exitCode: it is gone already.
+    if (!child || child.exitCode !== null || child.signalCode !== null) { this.child = null; return; }
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGINT');
     const t = setTimeout(() => child.kill('SIGKILL'), 10_000);

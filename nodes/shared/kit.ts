@@ -4,7 +4,7 @@
  * kit reads the saved configuration, shows a bad one and refuses input, gates input until the
  * node's state is restored, and on close releases timers and waits for the store.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { Request, Response } from 'express';
 
 import { migrate, type Migration, type SavedDef } from './migrations';
@@ -17,7 +17,7 @@ export type { StateStore, StateMode } from './state-store';
 export type ConfigResult<C> = { readonly ok: true; readonly value: C } | { readonly ok: false; readonly field: string; readonly reason: string };
 
 /** One message per output (null for none; an array for several on one output). */
-export type Outputs = ReadonlyArray<NodeMessageInFlow | NodeMessageInFlow[] | null>;
+export type Outputs = ReadonlyArray<NodeMessage | NodeMessage[] | null>;
 export type Send = (msgs: Outputs) => void;
 
 export interface NodeKit<C> {
@@ -127,7 +127,7 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
 
       const kit: NodeKit<C> = {
         RED, node: this, config: result.value, def, status, state: owned ?? NO_STATE, t,
-        send: (msgs) => this.send(msgs as NodeMessageInFlow[]),
+        send: (msgs) => this.send(msgs as Array<NodeMessage | NodeMessage[] | null>),
         every: (ms, fn) => { intervals.add(setInterval(() => { if (open) fn(); }, ms)); },
         after: (ms, fn) => {
           const h = setTimeout(() => { timeouts.delete(h); fn(); }, ms);
@@ -151,7 +151,7 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
 
       // The adapter's In type is its reading of an incoming message; Node-RED only promises NodeMessageInFlow.
       this.on('input', (msg, nodeSend, done) => {
-        const send: Send = (m) => nodeSend(m as Array<NodeMessageInFlow | NodeMessageInFlow[] | null>);
+        const send: Send = (m) => nodeSend(m as Array<NodeMessage | NodeMessage[] | null>);
         if (open) run(msg as In, send, done);
         else queue.push(() => run(msg as In, send, done));
       });

@@ -63,6 +63,28 @@ describe('fleet-alerts dialog', function () {
     await page.waitForSelector('#fleet-alerts-check:has-text("Routing is valid.")', { timeout: 10_000 });
   });
 
+  it('the receiver and route lists grow with the dialog', async () => {
+    const heights = async () => page.evaluate(() => ['#fleet-alerts-receivers', '#fleet-alerts-routes'].map((id) => {
+      const el = document.querySelector(id)?.closest('.red-ui-editableList-container');
+      return el ? el.getBoundingClientRect().height : 0;
+    }));
+    const small = await heights();
+    await page.setViewportSize({ width: 1400, height: 2200 });
+    await page.waitForFunction((before) => {
+      const el = document.querySelector('#fleet-alerts-routes')?.closest('.red-ui-editableList-container');
+      return !!el && el.getBoundingClientRect().height > before + 200;
+    }, small[1], { timeout: 10_000 });
+    const tall = await heights();
+    assert.ok(tall[0] > small[0], `receivers list ${small[0]} → ${tall[0]} px`);
+    assert.ok(tall[1] > small[1] + 200, `routes list ${small[1]} → ${tall[1]} px`);
+    // Nothing of the dialog is pushed out of it: the last row is still inside the tray.
+    const tray = await page.locator('.red-ui-tray-body').boundingBox();
+    const last = await page.locator('#fleet-alerts-unsupported').boundingBox();
+    assert.ok(tray && last && last.y <= tray.y + tray.height, 'the lists push the dialog past its bottom');
+    await page.screenshot({ path: path.join(shots, 'alerts-dialog-tall.png') });
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  });
+
   it('changing a route\'s receiver changes where the alert goes, and is saved', async () => {
     await page.locator('#fleet-alerts-routes .fa-route-receiver').nth(1).selectOption('chat on-call');
     await page.waitForFunction(() => /chat on-call \(route\.routes\[1\]\)/.test(document.querySelector('#fleet-alerts-reaches')?.textContent ?? ''));

@@ -128,6 +128,58 @@ function resizeLists(size: { height: number }): void {
   $('#fleet-alerts-routes').editableList('height', Math.max(160, Math.floor(free * 0.7)));
 }
 
+/** Builds the dialog: both lists, the route rows from the routing document, and the YAML buttons. */
+function prepare(node: EditorNode): void {
+  migrateOnOpen(node, migrations, FLEET_ALERTS_VERSION, DEFAULTS);
+  $('#fleet-alerts-receivers').editableList({
+    addItem: (row: JQuery, _i: number, data: { name?: string }) => {
+      $('<input type="text" style="width:100%">').val(data.name ?? '').appendTo(row).on('change', () => { renderRoutes(); check(node); });
+    },
+    removable: true,
+    sortable: true,
+    height: 120,
+  });
+  for (const r of Array.isArray(node.receivers) ? node.receivers : []) $('#fleet-alerts-receivers').editableList('addItem', { name: String(r) });
+  $('#fleet-alerts-routes').editableList({
+    addItem: (row: JQuery, _i: number, route: RouteConfig) => routeRow(node, row, route ?? {}),
+    removable: true,
+    sortable: true,
+    height: 160,
+    addButton: node._('fleet-alerts.text.addRoute'),
+    sortItems: () => routesToJson(node),
+    removeItem: () => routesToJson(node),
+  });
+  $('#fleet-alerts-routes').on('input change', 'input, select', () => routesToJson(node));
+  $('#fleet-alerts-default, #fleet-alerts-groupby').parent().on('input change', 'input, select', () => routesToJson(node));
+  $(ROUTING).on('input', () => { renderRoutes(); check(node); });
+  $('#fleet-alerts-test').on('input change', () => check(node));
+  renderRoutes();
+  $('#fleet-alerts-import').on('click', (e) => {
+    e.preventDefault();
+    askRuntime<ImportAnswer>('fleet-alerts/import', { yaml: inputs.text('#fleet-alerts-yaml') }, {
+      node,
+      messageElement: CHECK,
+      done: (r) => {
+        if (!r.ok) { showResult(CHECK, false, r.reason ?? ''); return; }
+        const list = $('#fleet-alerts-receivers');
+        list.editableList('empty');
+        for (const name of r.config.receivers) list.editableList('addItem', { name });
+        $(ROUTING).val(JSON.stringify({ route: r.config.route, inhibit_rules: r.config.inhibit_rules, time_intervals: r.config.time_intervals }, null, 2));
+        renderRoutes();
+        $('#fleet-alerts-unsupported').text(r.unsupported.length ? node._('fleet-alerts.text.unsupported', { list: r.unsupported.join('; ') }) : '');
+        check(node);
+      },
+    });
+  });
+  $('#fleet-alerts-export').on('click', (e) => {
+    e.preventDefault();
+    askRuntime<string>('fleet-alerts/export', { receivers: receivers(), routing: inputs.text(ROUTING) }, {
+      node, messageElement: CHECK, dataType: 'text', done: (text) => { $('#fleet-alerts-yaml').val(text); },
+    });
+  });
+  check(node);
+}
+
 RED.nodes.registerType('fleet-alerts', {
   category: 'ESP32 fleet',
   color: '#f3b567',
@@ -158,57 +210,7 @@ RED.nodes.registerType('fleet-alerts', {
   label() { return typeof this.name === 'string' && this.name ? this.name : 'fleet alerts'; },
   labelStyle() { return this.name ? 'node_label_italic' : ''; },
   paletteLabel: 'fleet alerts',
-  oneditprepare() {
-    const node = this;
-    migrateOnOpen(node, migrations, FLEET_ALERTS_VERSION, DEFAULTS);
-    $('#fleet-alerts-receivers').editableList({
-      addItem: (row: JQuery, _i: number, data: { name?: string }) => {
-        $('<input type="text" style="width:100%">').val(data.name ?? '').appendTo(row).on('change', () => { renderRoutes(); check(node); });
-      },
-      removable: true,
-      sortable: true,
-      height: 120,
-    });
-    for (const r of Array.isArray(node.receivers) ? node.receivers : []) $('#fleet-alerts-receivers').editableList('addItem', { name: String(r) });
-    $('#fleet-alerts-routes').editableList({
-      addItem: (row: JQuery, _i: number, route: RouteConfig) => routeRow(node, row, route ?? {}),
-      removable: true,
-      sortable: true,
-      height: 160,
-      addButton: node._('fleet-alerts.text.addRoute'),
-      sortItems: () => routesToJson(node),
-      removeItem: () => routesToJson(node),
-    });
-    $('#fleet-alerts-routes').on('input change', 'input, select', () => routesToJson(node));
-    $('#fleet-alerts-default, #fleet-alerts-groupby').parent().on('input change', 'input, select', () => routesToJson(node));
-    $(ROUTING).on('input', () => { renderRoutes(); check(node); });
-    $('#fleet-alerts-test').on('input change', () => check(node));
-    renderRoutes();
-    $('#fleet-alerts-import').on('click', (e) => {
-      e.preventDefault();
-      askRuntime<ImportAnswer>('fleet-alerts/import', { yaml: inputs.text('#fleet-alerts-yaml') }, {
-        node,
-        messageElement: CHECK,
-        done: (r) => {
-          if (!r.ok) { showResult(CHECK, false, r.reason ?? ''); return; }
-          const list = $('#fleet-alerts-receivers');
-          list.editableList('empty');
-          for (const name of r.config.receivers) list.editableList('addItem', { name });
-          $(ROUTING).val(JSON.stringify({ route: r.config.route, inhibit_rules: r.config.inhibit_rules, time_intervals: r.config.time_intervals }, null, 2));
-          renderRoutes();
-          $('#fleet-alerts-unsupported').text(r.unsupported.length ? node._('fleet-alerts.text.unsupported', { list: r.unsupported.join('; ') }) : '');
-          check(node);
-        },
-      });
-    });
-    $('#fleet-alerts-export').on('click', (e) => {
-      e.preventDefault();
-      askRuntime<string>('fleet-alerts/export', { receivers: receivers(), routing: inputs.text(ROUTING) }, {
-        node, messageElement: CHECK, dataType: 'text', done: (text) => { $('#fleet-alerts-yaml').val(text); },
-      });
-    });
-    check(node);
-  },
+  oneditprepare() { prepare(this); },
   oneditresize(size) { resizeLists(size); },
   oneditsave() {
     this.receivers = receivers();

@@ -96,4 +96,30 @@ describe('fleet-alerts dialog', function () {
     assert.equal(doc.inhibit_rules.length, 1, 'the rest of the document is kept');
     assert.equal(doc.escalations.length, 1);
   });
+
+  it('opening a node saved without configVersion runs the node\'s migrations in the editor', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10_000 });
+    type W = { RED: { nodes: { import(n: unknown): unknown; node(id: string): Record<string, unknown>; workspace(): unknown; }; workspaces: { active(): string }; editor: { edit(n: unknown): void } } };
+    const before = await page.evaluate(() => {
+      const w = window as unknown as W;
+      w.RED.nodes.import([{ id: 'old-decode', type: 'fleet-decode', z: w.RED.workspaces.active(), x: 600, y: 600, name: 'old', rejects: 'both', wires: [[], []] }]);
+      const n = w.RED.nodes.node('old-decode');
+      return { configVersion: n.configVersion ?? null, profiles: n.profiles ?? null };
+    });
+    assert.deepEqual(before, { configVersion: null, profiles: null }, 'the editor filled the old node before our migration could');
+    await page.evaluate(() => { const w = window as unknown as W; w.RED.editor.edit(w.RED.nodes.node('old-decode')); });
+    await page.waitForSelector('#fleet-decode-profiles input[type=checkbox]');
+    assert.equal(await page.locator('#fleet-decode-profiles input:checked').count(), 4);
+    assert.equal(await page.inputValue('#node-input-maxBytes'), '16384');
+    assert.equal(await page.inputValue('#node-input-rejects'), 'both', 'a saved value is kept');
+    await page.click('#node-dialog-ok');
+    const after = await page.evaluate(() => {
+      const n = (window as unknown as W).RED.nodes.node('old-decode');
+      return { configVersion: n.configVersion, profiles: n.profiles, maxBytes: n.maxBytes, valid: n.valid };
+    });
+    assert.equal(after.configVersion, 1);
+    assert.deepEqual(after.profiles, ['standard', 'ti0162', 'ti0162-lib', 'whofi']);
+    assert.equal(Number(after.maxBytes), 16384);
+    assert.equal(after.valid, true);
+  });
 });

@@ -97,6 +97,20 @@ describe('fleet-alerts dialog', function () {
     assert.equal(doc.escalations.length, 1);
   });
 
+  it('the help\'s code example wraps inside the sidebar', async () => {
+    await page.evaluate(() => (window as unknown as { RED: { sidebar: { help: { show(type: string): void } } } }).RED.sidebar.help.show('fleet-alerts'));
+    await page.waitForSelector('.red-ui-help pre', { timeout: 10_000 });
+    const pres = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-help pre')).map((p) => ({ scroll: p.scrollWidth, client: p.clientWidth })));
+    assert.ok(pres.length > 0);
+    for (const p of pres) assert.ok(p.scroll <= p.client + 1, `a code example overflows: ${p.scroll} > ${p.client} px`);
+    const overflowing = await page.evaluate(() => Array.from(document.querySelectorAll('.red-ui-help code, .red-ui-help pre'))
+      .map((el) => ({ el: el.getBoundingClientRect(), panel: el.closest('.red-ui-help')!.getBoundingClientRect(), text: el.textContent?.slice(0, 40) }))
+      .filter((x) => x.panel.width > 0 && x.el.right > x.panel.right + 1)
+      .map((x) => `${x.text}: ${Math.round(x.el.right)} > ${Math.round(x.panel.right)} px`));
+    assert.deepEqual(overflowing, [], 'code running past the help sidebar');
+    await page.screenshot({ path: path.join(shots, 'alerts-help.png') });
+  });
+
   it('opening a node saved without configVersion runs the node\'s migrations in the editor', async () => {
     await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10_000 });
     type W = { RED: { nodes: { import(n: unknown): unknown; node(id: string): Record<string, unknown>; workspace(): unknown; }; workspaces: { active(): string }; editor: { edit(n: unknown): void } } };

@@ -94,6 +94,10 @@ describe('quick-start flow and the editor', function () {
     await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group', { timeout: 30_000 });
     const label = await page.textContent('.red-ui-palette-node[data-palette-type="fleet-decode"] .red-ui-palette-label');
     assert.equal(label?.replace(/\s+/g, ' ').trim(), 'fleet decode');
+    // Help comes from locales/en-US/<type>.html, loaded with the editor files.
+    const helps = await page.evaluate(() => ['fleet-decode', 'fleet-health', 'fleet-alerts', 'fleet-registry']
+      .map((t) => document.querySelector(`script[data-help-name="${t}"]`)?.textContent?.length ?? 0));
+    for (const n of helps) assert.ok(n > 500, `help of ${n} characters`);
     await page.screenshot({ path: path.join(shots, 'workspace.png') });
   });
 

@@ -70,6 +70,11 @@ describe('node package conventions', () => {
         assert.match(help[1], /<pre[ >]/, 'help gives an example');
         // A code example wraps in the help sidebar instead of running past its edge.
         for (const pre of help[1].matchAll(/<pre([^>]*)>/g)) assert.match(pre[1], /white-space:\s*pre-wrap/, 'a <pre> that does not wrap');
+        // The editor sets inline <code> to nowrap: a long one runs out of the sidebar, so long examples go in a <pre>.
+        for (const c of help[1].matchAll(/<code>([\s\S]*?)<\/code>/g)) {
+          const text = c[1].replace(/<[^>]+>/g, '').replace(/&\w+;/g, '_');
+          assert.ok(text.length <= 32, `inline code too long for the help sidebar: ${text}`);
+        }
       });
 
       it('has every message key it uses in its en-US catalog', () => {

@@ -45,6 +45,23 @@ describe('fleet-alerts dialog', function () {
 
   const reaches = async (): Promise<string> => ((await page.textContent('#fleet-alerts-reaches')) ?? '').trim();
 
+  it('finds every node of the shipped flow valid by its editor\'s own checks (the runtime\'s parsers)', async () => {
+    const invalid = await page.evaluate(() => {
+      const out: string[] = [];
+      let checked = 0;
+      const w = window as unknown as { RED: { nodes: { eachNode(f: (n: { id: string; type: string; valid?: boolean }) => void): void; eachConfig(f: (n: { id: string; type: string; valid?: boolean }) => void): void } } };
+      const see = (n: { id: string; type: string; valid?: boolean }) => {
+        if (!n.type.startsWith('fleet-')) return;
+        if (n.valid === false) out.push(n.id); else if (n.valid === true) checked++;
+      };
+      w.RED.nodes.eachNode(see);
+      w.RED.nodes.eachConfig(see);
+      return { out, checked };
+    });
+    assert.deepEqual(invalid.out, []);
+    assert.equal(invalid.checked, 4, 'registry, decode, health and alerts were each validated');
+  });
+
   it('lists the default route and its routes, and shows where a sample alert goes', async () => {
     assert.equal(await page.locator('#fleet-alerts-routes .fa-route-receiver').count(), 3);
     assert.equal(await page.inputValue('#fleet-alerts-default-receiver'), 'dashboard');

@@ -40,15 +40,15 @@ function receiverSelect(value: string | undefined): JQuery {
 
 function routeRow(node: EditorNode, row: JQuery, route: RouteConfig): void {
   const $top = $('<div class="fa-route-top">').appendTo(row);
-  $('<input type="text" class="fa-route-matchers">').attr('placeholder', node._('fleet-alerts.text.matchersPlaceholder')).val((route.matchers ?? []).join(', ')).appendTo($top);
+  $('<input type="text" class="fa-route-matchers">').attr('placeholder', node._('fleet-alerts.editor.matchersPlaceholder')).val((route.matchers ?? []).join(', ')).appendTo($top);
   $('<span class="fa-route-arrow"> → </span>').appendTo($top);
   receiverSelect(route.receiver).appendTo($top);
   const $cont = $('<label class="fa-route-continue-label">').appendTo($top);
   $('<input type="checkbox" class="fa-route-continue">').prop('checked', route.continue === true).appendTo($cont);
-  $('<span>').text(` ${node._('fleet-alerts.text.continue')}`).appendTo($cont);
+  $('<span>').text(` ${node._('fleet-alerts.editor.continue')}`).appendTo($cont);
   const $more = $('<div class="fa-route-more">').appendTo(row);
-  $('<input type="text" class="fa-route-mute">').attr('placeholder', node._('fleet-alerts.text.mutePlaceholder')).val((route.mute_time_intervals ?? []).join(', ')).appendTo($more);
-  $('<input type="text" class="fa-route-repeat">').attr('placeholder', node._('fleet-alerts.text.repeatPlaceholder')).val(route.repeat_interval ?? '').appendTo($more);
+  $('<input type="text" class="fa-route-mute">').attr('placeholder', node._('fleet-alerts.editor.mutePlaceholder')).val((route.mute_time_intervals ?? []).join(', ')).appendTo($more);
+  $('<input type="text" class="fa-route-repeat">').attr('placeholder', node._('fleet-alerts.editor.repeatPlaceholder')).val(route.repeat_interval ?? '').appendTo($more);
   row.data('route', route);
 }
 
@@ -145,7 +145,7 @@ function prepare(node: EditorNode): void {
     removable: true,
     sortable: true,
     height: 160,
-    addButton: node._('fleet-alerts.text.addRoute'),
+    addButton: node._('fleet-alerts.editor.addRoute'),
     sortItems: () => routesToJson(node),
     removeItem: () => routesToJson(node),
   });

@@ -42,7 +42,7 @@ function fillDialog(node: EditorNode, cfg: HealthConfig): void {
   const $body = $('#fleet-health-factors tbody').empty();
   for (const [name, f] of Object.entries(cfg.factors)) {
     const $tr = $('<tr class="fh-factor">').data('factor', name).appendTo($body);
-    const worse = node._(f.direction === 'lower' ? 'fleet-health.text.lowerWorse' : 'fleet-health.text.higherWorse');
+    const worse = node._(f.direction === 'lower' ? 'fleet-health.editor.lowerWorse' : 'fleet-health.editor.higherWorse');
     $('<td>').append($('<span>').text(name).attr('title', `${f.label} (${worse})`)).appendTo($tr);
     $('<td class="fh-unit">').text(f.unit).appendTo($tr);
     $('<td>').append($('<input type="checkbox" class="fh-on">').prop('checked', f.enabled)).appendTo($tr);

@@ -13,7 +13,8 @@ for (const name of fs.readdirSync(path.join(root, 'nodes'))) {
   const dst = path.join(root, 'dist', 'nodes', name);
   if (!fs.existsSync(path.join(src, `${name}.html`))) continue;
   fs.mkdirSync(dst, { recursive: true });
-  fs.copyFileSync(path.join(src, `${name}.html`), path.join(dst, `${name}.html`));
+  // A node with a TypeScript editor gets its .html from scripts/build-editors.js (template + bundle).
+  if (!fs.existsSync(path.join(src, 'editor', 'index.ts'))) fs.copyFileSync(path.join(src, `${name}.html`), path.join(dst, `${name}.html`));
   if (fs.existsSync(path.join(src, 'locales'))) copyDir(path.join(src, 'locales'), path.join(dst, 'locales'));
   copyDir(path.join(root, 'icons'), path.join(dst, 'icons'));
 }

@@ -94,6 +94,10 @@ describe('quick-start flow and the editor', function () {
     await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group', { timeout: 30_000 });
     const label = await page.textContent('.red-ui-palette-node[data-palette-type="fleet-decode"] .red-ui-palette-label');
     assert.equal(label?.replace(/\s+/g, ' ').trim(), 'fleet decode');
+    // Help comes from locales/en-US/<type>.html, loaded with the editor files.
+    const helps = await page.evaluate(() => ['fleet-decode', 'fleet-health', 'fleet-alerts', 'fleet-registry']
+      .map((t) => document.querySelector(`script[data-help-name="${t}"]`)?.textContent?.length ?? 0));
+    for (const n of helps) assert.ok(n > 500, `help of ${n} characters`);
     await page.screenshot({ path: path.join(shots, 'workspace.png') });
   });
 
@@ -132,9 +136,28 @@ describe('quick-start flow and the editor', function () {
     await heapWarn.dispatchEvent('change');
     await page.waitForSelector('#fleet-health-check:has-text("factors.heap")', { timeout: 10_000 });
     assert.match(await page.textContent('#fleet-health-check') ?? '', /crit \(2500\) must be at or below warn \(1000\)/);
+    // Said once, at the field: the inputs highlighted and the reason under the factor's row.
+    assert.doesNotMatch(await page.textContent('#fleet-health-check') ?? '', /factors\.heap: factors\.heap/);
+    const heapRow = page.locator('#fleet-health-factors tbody tr.fh-factor').first();
+    assert.match(await heapRow.locator('input.fh-warn').getAttribute('class') ?? '', /input-error/);
+    assert.match(await heapRow.locator('input.fh-crit').getAttribute('class') ?? '', /input-error/);
+    assert.match(await page.textContent('#fleet-health-factors tr.fh-error-row') ?? '', /^crit \(2500\) must be at or below warn \(1000\)$/);
+    await page.screenshot({ path: path.join(shots, 'health-dialog-refused.png') });
+    // Units are written in the table, not only in a tooltip.
+    assert.deepEqual(await page.locator('#fleet-health-factors tbody tr.fh-factor td.fh-unit').allTextContents().then((u) => u.slice(0, 4)), ['B', '%', '%', 'dBm']);
+    // Each expected-interval pair stays on one line: its label beside its input.
+    const pairs = page.locator('#fleet-health-intervals .fh-interval');
+    assert.equal(await pairs.count(), 5);
+    for (let i = 0; i < 5; i++) {
+      const l = await pairs.nth(i).locator('label').boundingBox();
+      const inp = await pairs.nth(i).locator('input').boundingBox();
+      assert.ok(l && inp && Math.abs((l.y + l.height / 2) - (inp.y + inp.height / 2)) < 8 && l.x < inp.x, `interval pair ${i} wraps`);
+    }
     await heapWarn.fill('6000');
     await heapWarn.dispatchEvent('change');
     await page.waitForSelector('#fleet-health-check:has-text("Configuration is valid.")', { timeout: 10_000 });
+    assert.equal(await page.locator('#fleet-health-form .input-error').count(), 0, 'the highlight is cleared');
+    assert.equal(await page.locator('#fleet-health-factors tr.fh-error-row').count(), 0);
     await page.screenshot({ path: path.join(shots, 'health-dialog.png') });
     await page.click('#node-dialog-ok');
     await trayClosed(page);
@@ -153,6 +176,11 @@ describe('quick-start flow and the editor', function () {
     const ids = await page.locator('#node-config-fleet-registry-devices li.fleet-registry-device code').allTextContents();
     assert.deepEqual(ids.sort(), fleet.devices.map((d) => d.id).sort());
     assert.equal((await page.textContent('#node-config-fleet-registry-device-count'))?.trim(), '10 devices');
+    // The count sits on the row of its label and filter, on one line.
+    const count = await page.locator('#node-config-fleet-registry-device-count').boundingBox();
+    const filter = await page.locator('#node-config-fleet-registry-filter').boundingBox();
+    assert.ok(count && filter && Math.abs((count.y + count.height / 2) - (filter.y + filter.height / 2)) < 8 && count.x > filter.x, 'the device count wraps under its label');
+    assert.ok(count.height < 24, `the device count wraps (${count.height} px high)`);
     await page.screenshot({ path: path.join(shots, 'registry-dialog.png') });
   });
 });

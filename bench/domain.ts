@@ -94,8 +94,7 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
   const perDevice = total / devices;
   // Nobody is silent yet: the sweep's everyday cost. Then every device silent at once: its worst.
   const quiet = millis(repeat, () => { tracker.sweep(at + 1000); });
-  let worst: number[] = [];
-  worst = millis(1, () => { tracker.sweep(at + 10 * 60_000); });
+  const worst = millis(1, () => { tracker.sweep(at + 10 * 60_000); });
   const mb = total / 1024 / 1024;
   return [
     figure('scale', `memory per device (registry + health), ${devices.toLocaleString('en-US')} devices`, 'B', [perDevice]),

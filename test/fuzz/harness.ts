@@ -72,7 +72,7 @@ export function runTarget<T>(target: FuzzTarget<T>, options: FuzzOptions): FuzzR
     const inputs = fc.sample(target.arbitrary, { numRuns: Math.min(BATCH, options.count - runs), seed: batchSeed++ });
     for (const input of inputs) {
       const t0 = process.hrtime.bigint();
-      let problem: string | null = null;
+      let problem: string | null;
       let threw = false;
       try {
         problem = target.check(input);

@@ -142,6 +142,7 @@ describe('decoder hardening: JS objects from function nodes', () => {
     ['a nested Buffer', () => ({ ...base, raw: Buffer.from('x') }), 'encoding', '/raw'],
     ['a Proxy whose traps throw', () => ({ ...base, p: new Proxy({}, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } }) }), 'encoding', '/p'],
     ['a Proxy as the payload', () => new Proxy({ ...base }, { getPrototypeOf() { throw new Error('trap'); } }), 'encoding', ''],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point
     ['a hole in an array', () => ({ ...base, list: [1, , 3] }), 'encoding', '/list/1'],
     ['NaN deep inside', () => ({ ...base, a: { b: [1, Number.NaN] } }), 'schema', '/a/b/1'],
     ['a shared reference repeated 2^40 times', () => { let o: unknown = [1]; for (let i = 0; i < 40; i++) o = [o, o]; return { ...base, dag: o }; }, 'payload-size', ''],

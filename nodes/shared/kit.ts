@@ -109,8 +109,11 @@ export function loadConfig<C>(spec: Pick<NodeSpec<C, unknown>, 'version' | 'migr
   return { def: m.def, result: spec.parse(m.def, RED) };
 }
 
-export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(spec: NodeSpec<C, In>): (RED: NodeAPI) => void {
-  return function register(RED: NodeAPI): void {
+/** What defineNode returns: Node-RED's register function, carrying its spec (tests load configurations through it). */
+export type DefinedNode<C, In> = ((RED: NodeAPI) => void) & { readonly spec: NodeSpec<C, In> };
+
+export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(spec: NodeSpec<C, In>): DefinedNode<C, In> {
+  return Object.assign(function register(RED: NodeAPI): void {
     const t = (key: string, vars?: Record<string, unknown>): string => RED._(`${spec.type}.${key}`, vars as Record<string, string> | undefined);
 
     function KitNode(this: Node, nodeDef: NodeDef): void {
@@ -221,7 +224,7 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
         },
       }, RED);
     }
-  };
+  }, { spec });
 }
 
 /** A status badge for counts, the shape every node shows: green, yellow or red dot. */

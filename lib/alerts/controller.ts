@@ -87,11 +87,10 @@ export class AlertsController {
     }
   }
 
-  /** Resolves when what `handle` changed is durable; `first` says the caller should schedule `commitInputs`. */
-  durable(): { first: boolean; done: Promise<void> } {
-    const first = this.waiting.length === 0;
-    const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    return { first, done };
+  /** Resolves when what `handle` changed is durable; the first input waiting calls `schedule` (to run `commitInputs`). */
+  durable(schedule: () => void): Promise<void> {
+    if (this.waiting.length === 0) schedule();
+    return new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   /** The group commit of the inputs handled since the last one. */

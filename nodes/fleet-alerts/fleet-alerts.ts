@@ -12,8 +12,7 @@ import { AlertsController, type AlertInputMessage } from '../../lib/alerts/contr
 import { defineNode } from '../shared/kit';
 import { FLEET_ALERTS_VERSION, migrations } from './migrations';
 
-type Callback = (err: Error | null, value?: unknown) => void;
-interface LegacyContext { get(key: string, cb: Callback): void; set(key: string, value: unknown, cb: (err: Error | null) => void): void }
+interface LegacyContext { get(key: string, cb: (err: Error | null, value?: unknown) => void): void; set(key: string, value: unknown, cb: () => void): void }
 
 export = defineNode<AlertsConfig, NodeMessageInFlow & AlertInputMessage>({
   type: 'fleet-alerts',
@@ -35,8 +34,9 @@ export = defineNode<AlertsConfig, NodeMessageInFlow & AlertInputMessage>({
     return {
       ready() {
         try {
-          const opened = ctl.attach(journal(), legacy, Date.now());
-          if (opened.damaged > 0) node.warn(t('errors.damaged', { count: opened.damaged, file: journal().file }));
+          const j = journal();
+          const opened = ctl.attach(j, legacy, Date.now());
+          if (opened.damaged > 0) node.warn(t('errors.damaged', { count: opened.damaged, file: j.file }));
           if (opened.migrated) ctx.set('state', undefined, () => undefined);
           showStatus();
         } catch (err) {
@@ -45,13 +45,12 @@ export = defineNode<AlertsConfig, NodeMessageInFlow & AlertInputMessage>({
           status.now({ fill: 'red', shape: 'ring', text: t('status.noStore') });
         }
       },
+      // Done once what the message changed is durable: one commit for the inputs of 20 ms.
       input(msg) {
         const err = ctl.handle(msg, Date.now());
         if (err) throw err;
         showStatus();
-        const wait = ctl.durable();
-        if (wait.first) after(20, () => ctl.commitInputs(Date.now()));
-        return wait.done;
+        return ctl.durable(() => after(20, () => ctl.commitInputs(Date.now())));
       },
       close() { ctl.stop(Date.now()); },
     };

@@ -4,6 +4,7 @@
  */
 import type { NodeMessageInFlow } from 'node-red';
 
+import type { FleetAlert } from '../../lib/health/alert';
 import { defaultHealthConfig } from '../../lib/health/config';
 import { bodyErrorAnswer, HealthController, parseHealthNodeConfig, validateScoringRequest, alertMessage, type HealthInputMessage, type HealthNodeConfig } from '../../lib/health/controller';
 import { maxDevicesFromEnv } from '../../lib/registry/registry';
@@ -32,7 +33,7 @@ export = defineNode<HealthNodeConfig, NodeMessageInFlow & HealthInputMessage>({
       return { fill: s.fill, shape: s.shape, text: s.refused > 0 ? `${text} · ${t('status.refused', { count: s.refused })}` : text };
     });
     // The registry's own alert (RegistryFull) goes out with the health alerts.
-    const onRegistryAlert = (a: Parameters<typeof alertMessage>[0]): void => { send([null, alertMessage(a), null]); showCounts(); };
+    const onRegistryAlert = (a: FleetAlert): void => { send([null, alertMessage(a), null]); showCounts(); };
     fleet?.on('alert', onRegistryAlert);
     // Messages wait for the registry too: retained births replayed at start must not hide persisted records.
     if (fleet) holdUntil(fleet.ready);
@@ -41,17 +42,11 @@ export = defineNode<HealthNodeConfig, NodeMessageInFlow & HealthInputMessage>({
     if (config.summaryMs) every(config.summaryMs, () => send([null, null, ctl.summary(Date.now())]));
     return {
       ready() {
-        try {
-          const file = journal().file;
-          const n = ctl.attach(journal());
-          if (n > 0) node.log(t('log.restored', { count: n, file }));
-        } catch (err) { node.error(t('errors.journal', { file: '', message: (err as Error).message })); }
+        try { const j = journal(); const n = ctl.attach(j); if (n > 0) node.log(t('log.restored', { count: n, file: j.file })); } catch (err) { node.error((err as Error).message); }
         try { ctl.reconcile(); } catch { /* a registry that failed to load has nothing to reconcile */ }
         showCounts();
       },
-      input(msg, out) {
-        try { const r = ctl.input(msg, Date.now()); if (r) out(r); } finally { showCounts(); }
-      },
+      input(msg, out) { try { const r = ctl.input(msg, Date.now()); if (r) out(r); } finally { showCounts(); } },
       close() { fleet?.off('alert', onRegistryAlert); ctl.close(); },
     };
   },

@@ -177,7 +177,10 @@ export class Rollout {
     meta.nextQ = q;
     r.event({ type: 'rollout', status: 'running', note: null, at: spec.at });
     if (waves.length === 0) r.finish(spec.at);
-    else r.startWave(0, spec.at);
+    else {
+      r.startWave(0, spec.at);
+      r.pump(spec.at);
+    }
     return { rollout: r, output: r.end() };
   }
 

@@ -48,7 +48,7 @@ export function parseManifest(input: unknown): FieldResult<Manifest> {
     try { raw = JSON.parse(raw); } catch (err) { return { ok: false, field: 'manifest', reason: `not valid JSON: ${(err as Error).message}` }; }
   }
   if (!isObj(raw)) return { ok: false, field: 'manifest', reason: 'must be an object' };
-  for (const k of Object.keys(raw)) if (!KNOWN.has(k)) return { ok: false, field: k, reason: 'is not a manifest field (v, kind, arch, version, size, sha256, algorithm, signature, signer)' };
+  for (const k of Object.keys(raw)) if (!KNOWN.has(k)) return { ok: false, field: k === '' ? '""' : k, reason: 'is not a manifest field (v, kind, arch, version, size, sha256, algorithm, signature, signer)' };
   const v = raw.v ?? MANIFEST_VERSION;
   if (v !== MANIFEST_VERSION) return { ok: false, field: 'v', reason: `manifest version ${JSON.stringify(v)} is not one this package reads (${MANIFEST_VERSION})` };
   if (typeof raw.kind !== 'string' || !NAME.test(raw.kind)) return { ok: false, field: 'kind', reason: 'must be a device kind: lower-case letters, digits, . _ -, at most 32' };

@@ -102,7 +102,7 @@ export function parsePlan(input: unknown): FieldResult<RolloutPlan> {
     try { raw = JSON.parse(raw); } catch (err) { return fail('plan', `not valid JSON: ${(err as Error).message}`); }
   }
   if (!isObj(raw)) return fail('plan', 'must be an object');
-  for (const k of Object.keys(raw)) if (!PLAN_FIELDS.has(k)) return fail(k, 'is not a plan field');
+  for (const k of Object.keys(raw)) if (!PLAN_FIELDS.has(k)) return fail(k === '' ? '""' : k, 'is not a plan field');
   const d = defaultPlan();
   const v = raw.v ?? PLAN_VERSION;
   if (v !== PLAN_VERSION) return fail('v', `plan version ${JSON.stringify(v)} is not one this package reads (${PLAN_VERSION})`);
@@ -242,7 +242,7 @@ export function fromAwsJobConfig(input: unknown, base: RolloutPlan = defaultPlan
   if (!isObj(input)) return fail('aws', 'must be an object with jobExecutionsRolloutConfig, abortConfig, timeoutConfig, jobExecutionsRetryConfig');
   const patch: Record<string, unknown> = { ...base };
   for (const k of Object.keys(input)) {
-    if (!['jobExecutionsRolloutConfig', 'abortConfig', 'timeoutConfig', 'jobExecutionsRetryConfig'].includes(k)) return fail(k, 'is not an AWS IoT Jobs configuration this plan maps (jobExecutionsRolloutConfig, abortConfig, timeoutConfig, jobExecutionsRetryConfig)');
+    if (!['jobExecutionsRolloutConfig', 'abortConfig', 'timeoutConfig', 'jobExecutionsRetryConfig'].includes(k)) return fail(k === '' ? '""' : k, 'is not an AWS IoT Jobs configuration this plan maps (jobExecutionsRolloutConfig, abortConfig, timeoutConfig, jobExecutionsRetryConfig)');
   }
   const r = input.jobExecutionsRolloutConfig;
   if (r !== undefined) {

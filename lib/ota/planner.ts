@@ -24,6 +24,35 @@ function fnv1a(text: string, seed: number): number {
   return h;
 }
 
+/** Max devices a plan takes (the index must fit beside the 32-bit hash in a double). */
+export const MAX_PLANNED_DEVICES = 1 << 21;
+
+/**
+ * Indexes of `ids` ordered by hash, ties broken by id, so the order does not depend on the order the
+ * targets came in. A typed-array sort of hash·2²¹+index is several times faster than a comparator sort.
+ */
+function spreadOrder(ids: readonly string[], seed: number): Int32Array {
+  const n = ids.length;
+  if (n > MAX_PLANNED_DEVICES) throw new Error(`a rollout plans at most ${MAX_PLANNED_DEVICES} devices`);
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = fnv1a(ids[i], seed) * MAX_PLANNED_DEVICES + i;
+  packed.sort();
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = packed[i] % MAX_PLANNED_DEVICES;
+  // Equal hashes (rare) are ordered by id.
+  for (let i = 0; i < n;) {
+    const h = Math.floor(packed[i] / MAX_PLANNED_DEVICES);
+    let j = i + 1;
+    while (j < n && Math.floor(packed[j] / MAX_PLANNED_DEVICES) === h) j++;
+    if (j - i > 1) {
+      const run = Array.from(order.subarray(i, j)).sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+      order.set(run, i);
+    }
+    i = j;
+  }
+  return order;
+}
+
 export function planWaves(rolloutId: string, targets: readonly string[], plan: RolloutPlan): PlannedWave[] {
   const seed = fnv1a(rolloutId, 0x811c9dc5);
   const unique = [...new Set(targets)];
@@ -38,10 +67,7 @@ export function planWaves(rolloutId: string, targets: readonly string[], plan: R
       rest = unique.filter((d) => !c.has(d));
     }
   }
-  const keys = new Uint32Array(rest.length);
-  for (let i = 0; i < rest.length; i++) keys[i] = fnv1a(rest[i], seed);
-  const order = Array.from({ length: rest.length }, (_, i) => i);
-  order.sort((a, b) => keys[a] - keys[b] || (rest[a] < rest[b] ? -1 : rest[a] > rest[b] ? 1 : 0));
+  const order = spreadOrder(rest, seed);
   let taken = 0;
   plan.waves.forEach((pct, i) => {
     const upto = pct >= 100 ? rest.length : Math.ceil((pct / 100) * rest.length);

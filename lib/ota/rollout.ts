@@ -138,7 +138,8 @@ export class Rollout {
   /** Download percent per device: shown, never journaled. */
   private readonly percent = new Map<string, number>();
 
-  private step: { changes: Map<string, unknown>; effects: RolloutEffect[]; events: RolloutEvent[] } | null = null;
+  /** The step's changed records (by identity: cheaper than hashing journal keys) and whether the rollout record changed. */
+  private step: { devices: Set<DeviceRecord>; meta: boolean; effects: RolloutEffect[]; events: RolloutEvent[] } | null = null;
 
   private constructor(private meta: RolloutMeta) {}
 
@@ -151,8 +152,15 @@ export class Rollout {
     for (const t of spec.targets) if (!byId.has(t.id)) byId.set(t.id, t);
     const refusedReasons = new Map<string, string>();
     const eligible: string[] = [];
+    // A fleet runs a handful of versions: judge each (kind, arch, version) once, not per device.
+    const verdicts = new Map<string, ReturnType<typeof checkTarget>>();
     for (const t of byId.values()) {
-      const v = checkTarget(m, { kind: t.kind, arch: t.arch ?? null, version: t.version ?? null }, spec.plan.allowDowngrade);
+      const vk = `${t.kind}\u0000${t.arch ?? ''}\u0000${t.version ?? ''}`;
+      let v = verdicts.get(vk);
+      if (v === undefined) {
+        v = checkTarget(m, { kind: t.kind, arch: t.arch ?? null, version: t.version ?? null }, spec.plan.allowDowngrade);
+        verdicts.set(vk, v);
+      }
       if (v.ok) eligible.push(t.id);
       else refusedReasons.set(t.id, v.reason);
     }
@@ -553,17 +561,20 @@ export class Rollout {
     });
   }
 
-  private begin(): void { this.step = { changes: new Map(), effects: [], events: [] }; }
-  private dirty(d: DeviceRecord): void { this.step?.changes.set(deviceKey(this.meta.id, d.id), d); }
-  private dirtyMeta(): void { this.step?.changes.set(metaKey(this.meta.id), this.meta); }
+  private begin(): void { this.step = { devices: new Set(), meta: false, effects: [], events: [] }; }
+  private dirty(d: DeviceRecord): void { this.step?.devices.add(d); }
+  private dirtyMeta(): void { if (this.step) this.step.meta = true; }
   private effect(e: RolloutEffect): void { this.step?.effects.push(e); }
   private event(e: RolloutEvent): void { this.step?.events.push(e); }
 
   private end(): StepOutput {
-    const s = this.step ?? { changes: new Map<string, unknown>(), effects: [], events: [] };
+    const s = this.step ?? { devices: new Set<DeviceRecord>(), meta: false, effects: [], events: [] };
     this.step = null;
-    // Copies: the journal serialises them, and later steps mutate the live records.
-    const changes: JournalChange[] = [...s.changes].map(([k, v]) => [k, structuredClone(v)] as const);
+    // Copies: later steps mutate the live records, and a caller may keep the output.
+    const changes: JournalChange[] = [];
+    if (s.meta) changes.push([metaKey(this.meta.id), structuredClone(this.meta)]);
+    const prefix = `ota:${this.meta.id}:d:`;
+    for (const d of s.devices) changes.push([prefix + d.id, { ...d }]);
     return { changes, effects: s.effects, events: s.events };
   }
 }

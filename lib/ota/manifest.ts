@@ -81,7 +81,9 @@ export interface SignOptions {
 /** Builds and signs the manifest of an image. Throws on a bad version, kind or oversized image (an operator error at the CLI). */
 export function signImage(image: Buffer, privateKey: KeyObject, options: SignOptions): Manifest {
   if (image.length > MAX_IMAGE_BYTES) throw new Error(`image is ${image.length} bytes, over one OTA slot (${MAX_IMAGE_BYTES} bytes)`);
-  const algorithm: SignatureAlgorithm = privateKey.asymmetricKeyType === 'ed25519' ? 'ed25519' : 'ecdsa-p256';
+  const type = privateKey.asymmetricKeyType;
+  if (type !== 'ed25519' && !(type === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1')) throw new Error(`a ${String(type)} key cannot sign: use Ed25519 or ECDSA P-256`);
+  const algorithm: SignatureAlgorithm = type === 'ed25519' ? 'ed25519' : 'ecdsa-p256';
   const signature = sign(algorithm === 'ed25519' ? null : 'sha256', image, privateKey).toString('base64');
   const draft = {
     v: MANIFEST_VERSION, kind: options.kind, ...(options.arch !== undefined ? { arch: options.arch } : {}),

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 
 import { MAX_IMAGE_BYTES } from '../../firmware/contract/ota';
 import { generateSigningKey, readPrivateKey, readPublicKey, trustedKeys } from '../../lib/ota/keys';
@@ -46,6 +46,13 @@ describe('ota manifest and signing', () => {
     const r3 = verifyImage(img, forged, trusted);
     assert.equal(refusal(r3), 'signature');
     assert.match((r3 as { reason: string }).reason, /signature mismatch/);
+  });
+
+  it('signs only with Ed25519 or P-256 keys', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    assert.throws(() => signImage(img, rsa, { version: '1.0.0', kind: 'env-sensor' }), /a rsa key cannot sign/);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
+    assert.throws(() => signImage(img, p384, { version: '1.0.0', kind: 'env-sensor' }), /cannot sign/);
   });
 
   it('refuses an unknown signer', () => {

@@ -153,13 +153,17 @@ export class Rollout {
     const refusedReasons = new Map<string, string>();
     const eligible: string[] = [];
     // A fleet runs a handful of versions: judge each (kind, arch, version) once, not per device.
-    const verdicts = new Map<string, ReturnType<typeof checkTarget>>();
+    // Nested maps keyed by the targets' own strings: no key string is built per device.
+    const verdicts = new Map<string, Map<string, Map<string, ReturnType<typeof checkTarget>>>>();
     for (const t of byId.values()) {
-      const vk = `${t.kind}\u0000${t.arch ?? ''}\u0000${t.version ?? ''}`;
-      let v = verdicts.get(vk);
+      let byArch = verdicts.get(t.kind);
+      if (!byArch) verdicts.set(t.kind, byArch = new Map());
+      let byVersion = byArch.get(t.arch ?? '');
+      if (!byVersion) byArch.set(t.arch ?? '', byVersion = new Map());
+      let v = byVersion.get(t.version ?? '');
       if (v === undefined) {
         v = checkTarget(m, { kind: t.kind, arch: t.arch ?? null, version: t.version ?? null }, spec.plan.allowDowngrade);
-        verdicts.set(vk, v);
+        byVersion.set(t.version ?? '', v);
       }
       if (v.ok) eligible.push(t.id);
       else refusedReasons.set(t.id, v.reason);

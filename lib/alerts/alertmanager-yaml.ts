@@ -115,12 +115,12 @@ function duplicateKey(root: Node | null): string | null {
     if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : null;
-        if (key !== null) {
-          if (seen.has(key)) return `${path || 'the document'}: key ${JSON.stringify(key.slice(0, 64))} is set twice`;
-          seen.add(key);
-        }
-        stack.push({ node: pair.value, path: path ? `${path}.${key ?? '?'}` : (key ?? '?') });
+        // A mapping or list as a key has no meaning in Alertmanager's configuration.
+        if (pair.key !== null && !isScalar(pair.key)) return `${path || 'the document'}: a key must be text, not a mapping or list`;
+        const key = pair.key === null ? '' : String(pair.key.value);
+        if (seen.has(key)) return `${path || 'the document'}: key ${JSON.stringify(key.slice(0, 64))} is set twice`;
+        seen.add(key);
+        stack.push({ node: pair.value, path: path ? `${path}.${key}` : key });
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => stack.push({ node: item, path: `${path}[${i}]` }));

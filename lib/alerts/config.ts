@@ -32,7 +32,7 @@ function matcherList(list: unknown, path: string, field: string): CompiledMatche
 }
 
 /** How many of each a routing document may hold: far above real configurations. */
-export const ROUTING_LIMITS = { timeIntervals: 1000, inhibitRules: 1000, escalations: 1000, documentBytes: 1_048_576 } as const;
+export const ROUTING_LIMITS = { timeIntervals: 1000, inhibitRules: 1000, escalations: 1000, documentBytes: 262_144 } as const;
 
 type Fail = { ok: false; path: string; field: string; reason: string };
 

@@ -89,7 +89,8 @@ function readAlertmanagerAlert(x: Record<string, unknown>, now: number): AlertIn
   const endsAt = time(x.endsAt, 'payload.endsAt');
   if (isFail(endsAt)) return endsAt;
   if (x.generatorURL !== undefined && (typeof x.generatorURL !== 'string' || x.generatorURL.length > 2048)) return bad('payload.generatorURL', 'must be a URL of at most 2,048 characters');
-  const start = startsAt ?? now;
+  // As Alertmanager's API does: no start time but an end time, and the end time is the start.
+  const start = startsAt ?? endsAt ?? now;
   if (endsAt !== undefined && endsAt < start) return bad('payload.endsAt', 'must not be before startsAt');
   const alertname = own(labels, 'alertname') ?? '';
   const severity = own(labels, 'severity') ?? '';

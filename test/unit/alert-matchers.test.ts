@@ -195,3 +195,23 @@ describe('alert matchers: Go RE2 regexes', () => {
     for (const re of ['(a)\\1', '(?=a)a', 'a{1001}', '(']) assert.equal(compileMatcher(m('l', '=~', re)).ok, false, re);
   });
 });
+
+describe('alert matchers: RE2 anchoring corner cases', () => {
+  const test = (re: string, value: string): boolean => {
+    const c = compileMatcher(m('l', '=~', re));
+    if (!c.ok) throw new Error(c.reason);
+    return c.value.test({ l: value });
+  };
+  it('a pattern that breaks out of the group means what Go\'s ^(?:a)|(b)$ means', () => {
+    assert.equal(test('a)|(b', 'ax'), true, 'starts with a');
+    assert.equal(test('a)|(b', 'xb'), true, 'ends with b');
+    assert.equal(test('a)|(b', 'xx'), false);
+  });
+  it('lists of values, classes and (?m) read as RE2 reads them', () => {
+    assert.equal(test('critical|major', 'major'), true);
+    assert.equal(test('critical|major', 'majorx'), false);
+    assert.equal(test('critical|major', ''), false);
+    assert.equal(test('a-b|c', 'a-b'), true);
+    assert.equal(test('(?m)a$', 'a\n'), false, 'the outer anchors stay the end of text');
+  });
+});

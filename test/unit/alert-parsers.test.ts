@@ -53,6 +53,14 @@ describe('alert parsers: routing documents never throw', () => {
     assert.deepEqual(r.value.timeIntervals.get('n'), [{ days_of_month: ['1', '-1'], years: ['2026'] }]);
   });
 
+  it('20,000 nested routes as JSON text: refused for their depth before JSON.parse', () => {
+    const text = `{"route":{"receiver":"dashboard",${'"routes":[{'.repeat(20_000)}"receiver":"email"${'}]'.repeat(20_000)}}}`;
+    const r = parseAlertsConfig(RECEIVERS, text);
+    assert.ok(!r.ok && r.path === 'routing' && /nests 40002 levels deep; at most 256/.test(r.reason), JSON.stringify(r));
+    const inString = parseAlertsConfig(RECEIVERS, JSON.stringify({ route: { receiver: 'dashboard', routes: [{ matchers: [`x="${'['.repeat(1000)}"`] }] } }));
+    assert.ok(inString.ok, 'brackets inside strings are not nesting');
+  });
+
   it('a document longer than the limit is refused before it is parsed', () => {
     const r = parseAlertsConfig(RECEIVERS, `{"route":{"receiver":"dashboard"},"x":"${'a'.repeat(300_000)}"}`);
     assert.ok(!r.ok && r.path === 'routing' && /at most 262144/.test(r.reason));

@@ -31,7 +31,7 @@ export function compileAnchored(pattern: string): RegexResult {
   // A pattern that compiles on its own is balanced, so `^(?:re)$` is a whole-string match of it,
   // which RE2's testExact answers faster. One that only compiles wrapped (`a)|(b`) means what it
   // means to Go's MatchString: an unanchored search of the wrapped text.
-  let bare: RE2JS | null = null;
+  let bare: RE2JS | null;
   try { bare = RE2JS.compile(pattern); } catch { bare = null; }
   if (bare) {
     const re = bare;

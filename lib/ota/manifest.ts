@@ -109,7 +109,7 @@ export function verifyImage(image: Buffer, manifest: Manifest, trusted: Readonly
   if (!key) return { ok: false, code: 'unknown-signer', reason: `unknown signer: key ${manifest.signer} is not among the ${trusted.size} trusted public key(s)` };
   const keyAlg: SignatureAlgorithm = key.asymmetricKeyType === 'ed25519' ? 'ed25519' : 'ecdsa-p256';
   if (keyAlg !== manifest.algorithm) return { ok: false, code: 'algorithm', reason: `the manifest says ${manifest.algorithm} but key ${manifest.signer} is ${keyAlg}` };
-  let good = false;
+  let good: boolean;
   try {
     good = verify(keyAlg === 'ed25519' ? null : 'sha256', image, key, Buffer.from(manifest.signature, 'base64'));
   } catch {

@@ -288,7 +288,9 @@ describe('ota rollout journal: replay restores the machine exactly, nothing is s
 
   it('a crash at any point (effects of the last step lost) then restart never sends one attempt twice, and skips no device', () => {
     fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 150 }), fc.array(fc.nat(149), { maxLength: 4 }), (actions, crashes) => {
-      let { rollout, output } = Rollout.create({ id: 'r7', manifest: MANIFEST, imageName: 'env-1.3.0', plan: basePlan, targets, at: T0 });
+      const created = Rollout.create({ id: 'r7', manifest: MANIFEST, imageName: 'env-1.3.0', plan: basePlan, targets, at: T0 });
+      let rollout = created.rollout;
+      const output = created.output;
       const kv = new Map<string, unknown>();
       apply(kv, output);
       const sent: string[] = output.effects.filter((e) => e.type === 'command').map((e) => `${(e as Command).device}#${(e as Command).attempt}`);

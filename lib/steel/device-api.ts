@@ -18,6 +18,20 @@ export const DEFAULT_DEVICE_API: readonly string[] = [
 ];
 
 /**
+ * What mparkachov/aws-iot-steel's own runtime adds on top (the Steel preludes it loads in
+ * aws-iot-core/src/steel_runtime.rs register_rust_functions and embedded_steel_runtime.rs
+ * register_embedded_functions): leveled logging and two helpers. A profile for that firmware is
+ * DEFAULT_DEVICE_API plus these.
+ */
+export const AWS_IOT_STEEL_PRELUDE: readonly string[] = ['log-error', 'log-warn', 'log-info', 'log-debug', 'repeat', 'blink-led'];
+
+/** Named profiles the CLI's --profile and the node can pick. */
+export const DEVICE_PROFILES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['default', DEFAULT_DEVICE_API],
+  ['aws-iot-steel', [...DEFAULT_DEVICE_API, ...AWS_IOT_STEEL_PRELUDE]],
+]);
+
+/**
  * Calls a device program has no business making: evaluation of code built at run time, processes,
  * the file system and the network (the device talks to the fleet through its own API only). Taken
  * from the registrations of mattwparas/steel crates/steel-core/src/primitives/{fs,process,tcp,http,ports}.rs

@@ -16,8 +16,9 @@ export interface Position {
 }
 
 export type NumberValue =
-  | { readonly type: 'int'; readonly text: string }
-  | { readonly type: 'rational'; readonly text: string }
+  /** text: the digits without the radix prefix, in `radix`. */
+  | { readonly type: 'int'; readonly text: string; readonly radix: number }
+  | { readonly type: 'rational'; readonly text: string; readonly radix: number }
   | { readonly type: 'float'; readonly value: number }
   | { readonly type: 'complex'; readonly text: string };
 
@@ -380,7 +381,7 @@ export function parseNumber(word: string): NumberValue | null | 'zero-denominato
       const r = parseReal(s, radix);
       if (!r) return null;
       if (r.type === 'rational' && r.zeroDen) return 'zero-denominator';
-      return r.type === 'float' ? r : { type: r.type, text: r.text };
+      return r.type === 'float' ? r : { type: r.type, text: r.text, radix };
     }
     if (pieces.length === 2 && (imag[0] || !imag[1])) return null;
     for (let k = 0; k < pieces.length; k++) {

@@ -85,7 +85,7 @@ export function read(source: string): ReadResult {
       f.tail = datum;
       return;
     }
-    if (f.mod === 'bytes' && !(datum.type === 'number' && datum.value.type === 'int' && /^\+?0*(?:25[0-5]|2[0-4]\d|1?\d?\d)$/.test(datum.value.text))) {
+    if (f.mod === 'bytes' && !(datum.type === 'number' && datum.value.type === 'int' && isByte(datum.value.text, datum.value.radix))) {
       fail('bytevector literals can only contain integer literals in the 0-255 range', datum.at);
     }
     f.items.push(datum);
@@ -156,6 +156,13 @@ export function read(source: string): ReadResult {
     if (err instanceof SteelSyntaxError) return { forms: top.items, error: err, maxDepth };
     throw err;
   }
+}
+
+function isByte(text: string, radix: number): boolean {
+  const digits = (text.startsWith('+') ? text.slice(1) : text).replace(/^(-?)0+(?=.)/, '$1');
+  if (digits.startsWith('-')) return digits === '-0';
+  if (digits.length > 8) return false;
+  return parseInt(digits, radix) <= 255;
 }
 
 export const openerText = (p: Paren): string => OPEN[p];

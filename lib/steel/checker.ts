@@ -69,11 +69,12 @@ const EXITS = new Set(['return!', 'error', 'error!', 'raise', 'raise-error', 'ex
 const CONDITIONALS = new Set(['if', 'cond', 'case', 'when', 'unless', 'and', 'or', 'while', 'do', 'match']);
 
 class Scope {
-  private readonly names = new Set<string>();
+  /** Made on the first name: many bodies bind nothing. */
+  private names: Set<string> | null = null;
   constructor(readonly parent: Scope | null) {}
-  add(n: string): void { this.names.add(n); }
+  add(n: string): void { (this.names ??= new Set()).add(n); }
   has(n: string): boolean {
-    for (let s: Scope | null = this; s; s = s.parent) if (s.names.has(n)) return true;
+    for (let s: Scope | null = this; s; s = s.parent) if (s.names?.has(n)) return true;
     return false;
   }
 }
@@ -127,8 +128,8 @@ class Checker {
   /** Names a body defines, so calls before the definition (and mutual recursion) resolve. */
   private collect(body: readonly Datum[], scope: Scope): void {
     const todo = [...body];
-    while (todo.length > 0) {
-      const f = todo.shift() as Datum;
+    for (let i = 0; i < todo.length; i++) {
+      const f = todo[i];
       const h = headName(f);
       if (!h || !isList(f)) continue;
       const target = f.items[1];
@@ -231,15 +232,20 @@ class Checker {
   private params(p: Datum, scope: Scope, outer: Scope, depth: number, form: string): void {
     if (isSym(p)) { scope.add(p.name); return; }
     if (!isList(p)) { this.shape(p.at, `${form}: parameters must be a name or a list of names`, 'write (lambda (a b) ...) or (lambda args ...)'); return; }
-    for (const x of p.items) {
+    this.paramList(p.items, 0, p.tail, scope, outer, depth, form);
+  }
+
+  private paramList(items: readonly Datum[], from: number, tail: Datum | null, scope: Scope, outer: Scope, depth: number, form: string): void {
+    for (let i = from; i < items.length; i++) {
+      const x = items[i];
       if (isSym(x)) scope.add(x.name);
       else if (x.type === 'keyword') continue;
       else if (isList(x) && isSym(x.items[0]) && x.items.length === 2) { scope.add(x.items[0].name); this.expr(x.items[1], outer, depth + 1); }
       else this.shape(x.at, `${form}: a parameter must be a name`, 'parameters are names, #:keywords or [name default]');
     }
-    if (p.tail) {
-      if (isSym(p.tail)) scope.add(p.tail.name);
-      else this.shape(p.tail.at, `${form}: the rest parameter after '.' must be a name`, 'write (a b . rest)');
+    if (tail) {
+      if (isSym(tail)) scope.add(tail.name);
+      else this.shape(tail.at, `${form}: the rest parameter after '.' must be a name`, 'write (a b . rest)');
     }
   }
 
@@ -262,7 +268,7 @@ class Checker {
           scope.add(fname.name);
           if (n < 2) { this.shape(d.at, `${name} of '${fname.name}' has no body`, 'a function needs at least one body expression'); return; }
           const inner = new Scope(scope);
-          this.params({ ...target, items: target.items.slice(1) }, inner, scope, depth, name);
+          this.paramList(target.items, 1, target.tail, inner, scope, depth, name);
           this.loopCheck(fname.name, it.slice(2), d.at);
           this.body(it.slice(2), inner, depth + 1);
           return;

@@ -46,7 +46,8 @@ interface Frame {
   readonly items: Datum[];
   dot: Position | null;
   tail: Datum | null;
-  readonly prefixes: Prefix[];
+  /** Pending quote marks and datum comments; most lists never have one, so made on demand. */
+  prefixes: Prefix[] | null;
 }
 
 /** Every token of `source`, comments included; stops at the first lexical error. */
@@ -64,7 +65,10 @@ export function tokenize(source: string): { tokens: Token[]; error: SteelSyntaxE
 
 export function read(source: string): ReadResult {
   const lexer = new Lexer(source);
-  const top: Frame = { open: null, paren: 'round', mod: null, items: [], dot: null, tail: null, prefixes: [] };
+  const top: Frame = { open: null, paren: 'round', mod: null, items: [], dot: null, tail: null, prefixes: null };
+  const text = (t: Token): string => source.slice(t.start.offset, t.end);
+  const pending = (f: Frame): Prefix | null => (f.prefixes && f.prefixes.length > 0 ? f.prefixes[f.prefixes.length - 1] : null);
+  const push = (f: Frame, p: Prefix): void => { (f.prefixes ??= []).push(p); };
   const stack: Frame[] = [];
   let frame = top;
   let maxDepth = 0;
@@ -74,7 +78,7 @@ export function read(source: string): ReadResult {
   /** A finished datum goes through the frame's pending quote marks and datum comments. */
   const complete = (d: Datum, f: Frame): void => {
     let datum: Datum | null = d;
-    while (datum && f.prefixes.length > 0) {
+    while (datum && f.prefixes && f.prefixes.length > 0) {
       const p = f.prefixes.pop() as Prefix;
       if (p.kind === 'comment') { datum = null; break; }
       datum = { type: 'list', paren: 'round', mod: null, at: p.at, end: datum.at, tail: null, items: [{ type: 'symbol', name: p.name, at: p.at }, datum] };
@@ -95,16 +99,16 @@ export function read(source: string): ReadResult {
       switch (t.kind) {
         case 'comment': break;
         case 'datum-comment':
-          frame.prefixes.push({ kind: 'comment', name: '#;', at: t.start, text: '#;' });
+          push(frame, { kind: 'comment', name: '#;', at: t.start, text: '#;' });
           break;
         case 'quote': case 'quasiquote': case 'unquote': case 'unquote-splicing':
         case 'quote-syntax': case 'quasiquote-syntax': case 'unquote-syntax': case 'unquote-splicing-syntax':
-          frame.prefixes.push({ kind: 'quote', name: QUOTE_NAMES.get(t.kind) as string, at: t.start, text: t.text });
+          push(frame, { kind: 'quote', name: QUOTE_NAMES.get(t.kind) as string, at: t.start, text: text(t) });
           break;
         case 'dot': {
           if (frame === top) fail('unexpected \'.\' outside a list', t.start);
-          if (frame.prefixes.length > 0) {
-            const p = frame.prefixes[frame.prefixes.length - 1];
+          const p = pending(frame);
+          if (p) {
             fail(p.kind === 'comment' ? 'commented-out datum cannot start with a dot' : `'${p.text}' must be followed by a datum, not '.'`, t.start);
           }
           if (frame.dot) fail('improper lists can only have a single dot', t.start);
@@ -115,18 +119,18 @@ export function read(source: string): ReadResult {
         }
         case 'open':
           stack.push(frame);
-          frame = { open: t, paren: t.paren, mod: t.mod, items: [], dot: null, tail: null, prefixes: [] };
+          frame = { open: t, paren: t.paren, mod: t.mod, items: [], dot: null, tail: null, prefixes: null };
           if (stack.length > maxDepth) maxDepth = stack.length;
           break;
         case 'close': {
           if (frame === top) fail(`unexpected '${CLOSE[t.paren]}' with no list open`, t.start);
           const open = frame.open as Token;
           if (t.paren !== frame.paren) {
-            fail(`mismatched '${CLOSE[t.paren]}': expected '${CLOSE[frame.paren]}' to close the '${open.text}' opened at ${open.start.line}:${open.start.col}`, t.start,
-              { message: `'${open.text}' opened here`, at: open.start });
+            fail(`mismatched '${CLOSE[t.paren]}': expected '${CLOSE[frame.paren]}' to close the '${text(open)}' opened at ${open.start.line}:${open.start.col}`, t.start,
+              { message: `'${text(open)}' opened here`, at: open.start });
           }
-          if (frame.prefixes.length > 0) {
-            const p = frame.prefixes[frame.prefixes.length - 1];
+          const p = pending(frame);
+          if (p) {
             fail(p.kind === 'comment' ? 'invalid datum comment: #; has no datum before the closer' : `'${p.text}' must be followed by a datum before '${CLOSE[t.paren]}'`, p.at);
           }
           if (frame.dot && !frame.tail) fail('improper list must have a single cdr', t.start);
@@ -145,10 +149,10 @@ export function read(source: string): ReadResult {
     }
     if (frame !== top) {
       const open = frame.open as Token;
-      fail(`unexpected end of input: the '${open.text}' opened at ${open.start.line}:${open.start.col} is not closed with '${CLOSE[frame.paren]}'`, open.start);
+      fail(`unexpected end of input: the '${text(open)}' opened at ${open.start.line}:${open.start.col} is not closed with '${CLOSE[frame.paren]}'`, open.start);
     }
-    if (top.prefixes.length > 0) {
-      const p = top.prefixes[top.prefixes.length - 1];
+    const p = pending(top);
+    if (p) {
       fail(p.kind === 'comment' ? 'unfinished commented-out expression' : `unexpected end of input after '${p.text}'`, p.at);
     }
     return { forms: top.items, error: null, maxDepth };

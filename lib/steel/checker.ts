@@ -50,7 +50,7 @@ export interface CheckResult {
 
 export const DEFAULT_LIMITS = { maxBytes: 65_536, maxDepth: 32, maxForms: 256 } as const;
 /** Beyond this nesting the semantic walk (recursive) is not attempted; the depth finding stands. */
-const WALK_DEPTH_CAP = 2_000;
+const WALK_DEPTH_CAP = 1_000;
 const MAX_SUGGESTIONS = 20;
 
 const SPECIAL = new Set([
@@ -215,7 +215,8 @@ class Checker {
     for (const pool of [this.device, STEEL_BUILTINS]) {
       for (const c of pool) {
         const dist = levenshtein(name, c, max);
-        if (dist < bestD) { bestD = dist; best = c; }
+        // On a tie, a name the typo is the start of (led-of → led-off) beats a substitution.
+        if (dist < bestD || (dist === bestD && best !== null && c.startsWith(name) && !best.startsWith(name))) { bestD = dist; best = c; }
       }
     }
     return best;
@@ -293,6 +294,9 @@ class Checker {
         const inner = new Scope(scope);
         if (loopName) inner.add(loopName);
         let seqScope = scope;
+        if (name === 'letrec' || name === 'letrec*') {
+          for (const b of bindings.items) if (isList(b) && isSym(b.items[0])) inner.add(b.items[0].name);
+        }
         for (const b of bindings.items) {
           if (!isList(b) || b.items.length !== 2 || !isSym(b.items[0])) {
             this.shape(b.at, `${name}: each binding must be (name value)`, 'write ((x 1) (y 2))');
@@ -300,7 +304,6 @@ class Checker {
             continue;
           }
           const bn = b.items[0].name;
-          if (name === 'letrec' || name === 'letrec*') inner.add(bn);
           if (name === 'let*') {
             this.expr(b.items[1], seqScope, depth + 1);
             const next = new Scope(seqScope);

@@ -294,6 +294,8 @@ class Fields {
   constructor(private readonly o: Obj, private readonly prefix = '') {}
   private has(k: string): boolean { return Object.prototype.hasOwnProperty.call(this.o, k); }
   private err(k: string, m: string): void { this.errors.push({ field: this.prefix + k, message: m }); }
+  /** A field error on `k`, named with this object's path. */
+  fail(k: string, m: string): void { this.err(k, m); }
   raw(k: string): unknown { return this.has(k) ? this.o[k] : undefined; }
   string(k: string): string {
     const v = this.raw(k);
@@ -419,7 +421,7 @@ function tagged(x: Fields, k: string, unit: string, variants: Record<string, (f:
       return out;
     }
   }
-  x.merge(errorOnly(k, `expected "${unit}" or one of ${Object.keys(variants).map((t) => `{"${t}": {...}}`).join(', ')}`));
+  x.fail(k, `expected "${unit}" or one of ${Object.keys(variants).map((t) => `{"${t}": {...}}`).join(', ')}`);
   return { state: unit };
 }
 

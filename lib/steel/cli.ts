@@ -34,6 +34,7 @@ function positive(name: string, v: string | undefined): number | undefined {
 export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /** Reads a file; `-` means standard input. */
   readonly readFile: (file: string) => string;
 }
 
@@ -86,7 +87,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       forbidden: warn(values['warn-forbidden']), unboundedLoops: warn(values['warn-loops']),
     };
     const sources = files.map((f) => {
-      try { return io.readFile(f === '-' ? '/dev/stdin' : f); } catch (err) { throw new UsageError(`cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`); }
+      try { return io.readFile(f); } catch (err) { throw new UsageError(`cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`); }
     });
     let errors = 0;
     files.forEach((file, i) => {
@@ -110,7 +111,8 @@ if (require.main === module) {
   const status = runCli(process.argv.slice(2), {
     out: (l) => process.stdout.write(`${l}\n`),
     err: (l) => process.stderr.write(`${l}\n`),
-    readFile: (f) => fs.readFileSync(f, 'utf8'),
+    // '-' is descriptor 0: /dev/stdin cannot be opened when standard input is a socket.
+    readFile: (f) => fs.readFileSync(f === '-' ? 0 : f, 'utf8'),
   });
   process.exitCode = status;
 }

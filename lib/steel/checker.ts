@@ -51,7 +51,8 @@ export interface CheckResult {
 export const DEFAULT_LIMITS = { maxBytes: 65_536, maxDepth: 32, maxForms: 256 } as const;
 /** Beyond this nesting the semantic walk (recursive) is not attempted; the depth finding stands. */
 const WALK_DEPTH_CAP = 1_000;
-const MAX_SUGGESTIONS = 20;
+/** Suggestions cost a scan of ~1,000 names each; past this many unknown names, none are offered. */
+const MAX_SUGGESTIONS = 10;
 
 const SPECIAL = new Set([
   'define', 'defn', '#%define', 'lambda', 'fn', 'λ', '#%plain-lambda', 'let', 'let*', 'letrec', 'letrec*', 'if',
@@ -67,6 +68,26 @@ const OPAQUE_MACROS = new Set([
 ]);
 const EXITS = new Set(['return!', 'error', 'error!', 'raise', 'raise-error', 'exit', 'break']);
 const CONDITIONALS = new Set(['if', 'cond', 'case', 'when', 'unless', 'and', 'or', 'while', 'do', 'match']);
+
+const enum Global { Special, OpaqueMacro, Forbidden, Device, Builtin }
+
+const globalsCache = new Map<readonly string[], Map<readonly string[], ReadonlyMap<string, Global>>>();
+
+/** Built once per (device API, forbidden list) pair: a thousand entries are not rebuilt per program. */
+function globalsFor(device: readonly string[], forbidden: readonly string[]): ReadonlyMap<string, Global> {
+  let inner = globalsCache.get(device);
+  if (!inner) { inner = new Map(); if (globalsCache.size < 32) globalsCache.set(device, inner); }
+  const hit = inner.get(forbidden);
+  if (hit) return hit;
+  // Later kinds win: a device function shadows a Steel builtin, a forbidden call both; special forms stay special.
+  const m = new Map<string, Global>();
+  for (const n of STEEL_BUILTINS) m.set(n, OPAQUE_MACROS.has(n) ? Global.OpaqueMacro : Global.Builtin);
+  for (const n of device) m.set(n, Global.Device);
+  for (const n of forbidden) m.set(n, Global.Forbidden);
+  for (const n of SPECIAL) m.set(n, Global.Special);
+  if (inner.size < 32) inner.set(forbidden, m);
+  return m;
+}
 
 class Scope {
   /** Made on the first name: many bodies bind nothing. */
@@ -84,34 +105,41 @@ const isSym = (d: Datum | undefined, name?: string): d is Extract<Datum, { type:
   d !== undefined && d.type === 'symbol' && (name === undefined || d.name === name);
 const headName = (d: Datum): string | null => (isList(d) && d.mod === null && isSym(d.items[0]) ? (d.items[0] as { name: string }).name : null);
 
+const ROW_A = new Uint16Array(256);
+const ROW_B = new Uint16Array(256);
+
+/** Edit distance, or max + 1 as soon as it must exceed max (names longer than 255 never match). */
 function levenshtein(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  if (Math.abs(a.length - b.length) > max || a.length > 255 || b.length > 255) return max + 1;
+  let prev = ROW_A;
+  let cur = ROW_B;
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
+    cur[0] = i;
     let best = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (cur[j] < best) best = cur[j];
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca === b.charCodeAt(j - 1) ? 0 : 1));
+      cur[j] = v;
+      if (v < best) best = v;
     }
     if (best > max) return max + 1;
-    prev = cur;
+    const t = prev; prev = cur; cur = t;
   }
   return prev[b.length];
 }
 
 class Checker {
   readonly findings: Finding[] = [];
-  private readonly device: ReadonlySet<string>;
-  private readonly forbiddenSet: ReadonlySet<string>;
+  /** What a name in call position is when nothing in scope binds it: one lookup instead of four. */
+  private readonly globals: ReadonlyMap<string, Global>;
   private readonly macros = new Set<string>();
   private readonly programNames: Scope = new Scope(null);
   private suggestions = 0;
   private hasRequire = false;
 
   constructor(private readonly o: CheckOptions) {
-    this.device = new Set(o.deviceApi ?? DEFAULT_DEVICE_API);
-    this.forbiddenSet = new Set(o.forbiddenCalls ?? FORBIDDEN_CALLS);
+    this.globals = globalsFor(o.deviceApi ?? DEFAULT_DEVICE_API, o.forbiddenCalls ?? FORBIDDEN_CALLS);
   }
 
   add(at: Position, severity: Severity, rule: Rule, message: string, hint: string): void {
@@ -126,14 +154,17 @@ class Checker {
   }
 
   /** Names a body defines, so calls before the definition (and mutual recursion) resolve. */
-  private collect(body: readonly Datum[], scope: Scope): void {
-    const todo = [...body];
-    for (let i = 0; i < todo.length; i++) {
-      const f = todo[i];
+  private collect(body: readonly Datum[], scope: Scope, from = 0): void {
+    let todo: Datum[] | null = null; // forms of nested begins, rarely any
+    for (let i = from; ; i++) {
+      let f: Datum;
+      if (i < body.length) f = body[i];
+      else if (todo && todo.length > 0) f = todo.pop() as Datum;
+      else break;
       const h = headName(f);
       if (!h || !isList(f)) continue;
       const target = f.items[1];
-      if (h === 'begin') todo.push(...f.items.slice(1));
+      if (h === 'begin') { todo ??= []; for (let k = 1; k < f.items.length; k++) todo.push(f.items[k]); }
       else if (h === 'define' || h === 'defn' || h === '#%define') {
         let t: Datum | undefined = target;
         while (isList(t)) t = t.items[0];
@@ -150,10 +181,11 @@ class Checker {
     }
   }
 
-  private body(forms: readonly Datum[], scope: Scope, depth: number): void {
+  /** A body: forms[from..], with its own scope for internal defines. */
+  private body(forms: readonly Datum[], from: number, scope: Scope, depth: number): void {
     const inner = new Scope(scope);
-    this.collect(forms, inner);
-    for (const f of forms) this.expr(f, inner, depth);
+    this.collect(forms, inner, from);
+    for (let i = from; i < forms.length; i++) this.expr(forms[i], inner, depth);
   }
 
   private expr(d: Datum, scope: Scope, depth: number): void {
@@ -181,15 +213,13 @@ class Checker {
       if (!this.macros.has(name)) this.args(items, 1, scope, depth);
       return;
     }
-    if (SPECIAL.has(name)) { this.special(name, d, scope, depth); return; }
-    if (this.forbiddenSet.has(name)) {
+    const kind = this.globals.get(name);
+    if (kind === Global.Special) { this.special(name, d, scope, depth); return; }
+    if (kind === Global.OpaqueMacro) return;
+    if (kind === Global.Forbidden) {
       this.add(head.at, this.o.forbidden ?? 'error', 'forbidden', `'${name}' is not allowed in a device program`,
         'device programs may not evaluate code, start processes or use files and the network; use the device API (mqtt-publish, store, load, ...)');
-    } else if (this.device.has(name)) {
-      // A device function: nothing more to know about it here.
-    } else if (STEEL_BUILTINS.has(name)) {
-      if (OPAQUE_MACROS.has(name)) return;
-    } else {
+    } else if (kind === undefined) {
       this.unknown(head.at, name);
     }
     this.args(items, 1, scope, depth);
@@ -199,8 +229,8 @@ class Checker {
     let hint = this.hasRequire
       ? 'define it, or check it is provided by a required module (the checker does not follow require)'
       : 'define it in the program, or add it to the device API profile (--api) if the firmware provides it';
-    if (this.suggestions < MAX_SUGGESTIONS) {
-      this.suggestions++;
+    if (this.suggestions < MAX_SUGGESTIONS || this.nearestCache.has(name)) {
+      if (!this.nearestCache.has(name)) this.suggestions++;
       const near = this.nearest(name);
       if (near) hint = `did you mean '${near}'? ${hint}`;
     }
@@ -208,12 +238,23 @@ class Checker {
       `'${name}' is not defined by the program, bound locally, a Steel builtin or a device function`, hint);
   }
 
+  private readonly nearestCache = new Map<string, string | null>();
+
   private nearest(name: string): string | null {
+    const cached = this.nearestCache.get(name);
+    if (cached !== undefined) return cached;
+    const found = this.scanNearest(name);
+    this.nearestCache.set(name, found);
+    return found;
+  }
+
+  private scanNearest(name: string): string | null {
     const max = name.length <= 4 ? 1 : 2;
     let best: string | null = null;
     let bestD = max + 1;
-    for (const pool of [this.device, STEEL_BUILTINS]) {
+    for (const pool of [this.globals.keys()]) {
       for (const c of pool) {
+        if (this.globals.get(c) === Global.Special || this.globals.get(c) === Global.Forbidden) continue;
         const dist = levenshtein(name, c, max);
         // On a tie, a name the typo is the start of (led-of → led-off) beats a substitution.
         if (dist < bestD || (dist === bestD && best !== null && c.startsWith(name) && !best.startsWith(name))) { bestD = dist; best = c; }
@@ -270,8 +311,8 @@ class Checker {
           if (n < 2) { this.shape(d.at, `${name} of '${fname.name}' has no body`, 'a function needs at least one body expression'); return; }
           const inner = new Scope(scope);
           this.paramList(target.items, 1, target.tail, inner, scope, depth, name);
-          this.loopCheck(fname.name, it.slice(2), d.at);
-          this.body(it.slice(2), inner, depth + 1);
+          this.loopCheck(fname.name, it, 2, d.at);
+          this.body(it, 2, inner, depth + 1);
           return;
         }
         this.shape(target.at, `${name}: expected a name or (name args ...), got a ${target.type}`, `write (${name} name value) or (${name} (name args ...) body ...)`);
@@ -281,7 +322,7 @@ class Checker {
         if (n < 2) { this.shape(d.at, `${name} needs parameters and at least one body expression`, `write (${name} (args ...) body ...)`); return; }
         const inner = new Scope(scope);
         this.params(it[1], inner, scope, depth, name);
-        this.body(it.slice(2), inner, depth + 1);
+        this.body(it, 2, inner, depth + 1);
         return;
       }
       case 'let': case 'let*': case 'letrec': case 'letrec*': {
@@ -314,8 +355,8 @@ class Checker {
           }
           inner.add(bn);
         }
-        if (loopName) this.loopCheck(loopName, it.slice(bi + 1), d.at);
-        this.body(it.slice(bi + 1), name === 'let*' ? seqScope : inner, depth + 1);
+        if (loopName) this.loopCheck(loopName, it, bi + 1, d.at);
+        this.body(it, bi + 1, name === 'let*' ? seqScope : inner, depth + 1);
         return;
       }
       case 'if':
@@ -395,7 +436,7 @@ class Checker {
         }
         for (const s of specs.items) if (isList(s) && s.items[2]) this.expr(s.items[2], inner, depth + 1);
         this.args(test.items, 0, inner, depth);
-        this.body(it.slice(3), inner, depth + 1);
+        this.body(it, 3, inner, depth + 1);
         return;
       }
       case 'while':
@@ -451,9 +492,10 @@ class Checker {
   }
 
   /** A function or named let whose body ends in calling itself with no conditional anywhere never stops. */
-  private loopCheck(self: string, body: readonly Datum[], at: Position): void {
-    const last = body[body.length - 1];
-    if (!last || headName(last) !== self) return;
+  private loopCheck(self: string, forms: readonly Datum[], from: number, at: Position): void {
+    const last = forms[forms.length - 1];
+    if (forms.length <= from || headName(last) !== self) return;
+    const body = forms.slice(from);
     if (this.mentions(body, CONDITIONALS) || this.mentions(body, EXITS)) return;
     this.add(at, this.o.unboundedLoops ?? 'error', 'unbounded-loop', `'${self}' always calls itself again: it never stops`,
       'add a condition that ends the recursion, or use set-timer/schedule to run it again later');

@@ -3,52 +3,11 @@ import * as assert from 'node:assert/strict';
 
 import { checkProgram, type CheckOptions, type Finding } from '../../lib/steel/checker';
 import { DEFAULT_DEVICE_API, parseDeviceApi } from '../../lib/steel/device-api';
+import { GUIDE_BLINK, GUIDE_SENSOR_MONITORING } from './steel-fixtures';
 
 const findings = (src: string, o: CheckOptions = {}): Finding[] => [...checkProgram(src, o).findings];
 const rules = (src: string, o: CheckOptions = {}): string[] => findings(src, o).map((f) => `${f.line}:${f.col} ${f.severity} ${f.rule}`);
 const clean = (src: string, o: CheckOptions = {}): void => assert.deepEqual(findings(src, o), []);
-
-// from /work/shared/seeds/002_403540d966554a9b.txt ("Basic Steel Program" and "Sensor Monitoring Program")
-export const GUIDE_BLINK = `;; Simple LED blink program
-(define (blink-program)
-  (log "info" "Starting blink program")
-  (led-on)
-  (sleep 1)
-  (led-off)
-  (sleep 1)
-  (log "info" "Blink complete"))
-
-(blink-program)
-`;
-export const GUIDE_SENSOR_MONITORING = `;; Sensor monitoring with cloud reporting
-(define (monitor-sensors)
-  (let ((sensors (read-sensors)))
-    (let ((temp (get sensors 'temperature))
-          (humidity (get sensors 'humidity)))
-      
-      ;; Log readings
-      (log "info" (format "Temp: ~a°C, Humidity: ~a%" temp humidity))
-      
-      ;; Send to cloud
-      (mqtt-publish "sensors/data" (json-encode sensors))
-      
-      ;; Update device shadow
-      (shadow-update "sensor-data" (json-encode sensors))
-      
-      ;; Check thresholds
-      (when (> temp 30)
-        (led-on)
-        (mqtt-publish "alerts/temperature" 
-                     (json-encode '((temperature . temp)
-                                  (threshold . 30)
-                                  (timestamp . (current-time))))))
-      
-      ;; Schedule next reading
-      (set-timer "sensor-check" 60 monitor-sensors))))
-
-;; Start monitoring
-(monitor-sensors)
-`;
 
 describe('steel checker: the guide\'s programs', () => {
   it('the blink and sensor-monitoring programs check clean', () => {

@@ -95,7 +95,9 @@ class Scope {
   constructor(readonly parent: Scope | null) {}
   add(n: string): void { (this.names ??= new Set()).add(n); }
   has(n: string): boolean {
-    for (let s: Scope | null = this; s; s = s.parent) if (s.names?.has(n)) return true;
+    // A loop, not recursion: scopes nest as deep as the program does.
+    if (this.names?.has(n)) return true;
+    for (let s = this.parent; s; s = s.parent) if (s.names?.has(n)) return true;
     return false;
   }
 }

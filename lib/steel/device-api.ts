@@ -59,7 +59,7 @@ export function parseDeviceApi(text: string, what = 'device API profile'): strin
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${what} is not JSON: ${(err as Error).message}`);
+    throw new Error(`${what} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const list = Array.isArray(value) ? value
     : value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, 'functions') ? (value as { functions: unknown }).functions

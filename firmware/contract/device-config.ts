@@ -89,9 +89,19 @@ export interface ConfigFieldError {
   readonly reason: string;
 }
 
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `sensor.measurement_interval_seconds`; a key that is not a plain name is quoted, `["a.b"]`, so a path reads one way. */
+function dotted(parts: readonly string[]): string {
+  let s = '';
+  for (const p of parts) s += PLAIN_KEY.test(p) ? (s ? `.${p}` : p) : `[${JSON.stringify(p)}]`;
+  return s;
+}
+
 function describe(e: ErrorObject): ConfigFieldError {
-  const base = e.instancePath.split('/').filter(Boolean).join('.');
-  const join = (leaf: string) => (base ? `${base}.${leaf}` : leaf);
+  const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const base = dotted(parts);
+  const join = (leaf: string) => dotted([...parts, leaf]);
   if (e.keyword === 'required') return { field: join((e.params as { missingProperty: string }).missingProperty), reason: 'is required' };
   if (e.keyword === 'additionalProperties') return { field: join((e.params as { additionalProperty: string }).additionalProperty), reason: 'is not a configuration field' };
   if (e.keyword === 'enum') return { field: base, reason: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((a) => JSON.stringify(a)).join(', ')}` };
@@ -114,7 +124,7 @@ function nonFinite(value: unknown, path: string, depth: number): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : path;
   if (value === null || typeof value !== 'object' || depth > 4) return null;
   for (const [k, v] of Object.entries(value)) {
-    const p = nonFinite(v, path ? `${path}.${k}` : k, depth + 1);
+    const p = nonFinite(v, `${path}${PLAIN_KEY.test(k) ? (path ? `.${k}` : k) : `[${JSON.stringify(k)}]`}`, depth + 1);
     if (p !== null) return p;
   }
   return null;

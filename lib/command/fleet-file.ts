@@ -309,7 +309,7 @@ export function parseFleetFile(text: string, options: FleetFileOptions = {}): Fl
   let doc: YAML.Document.Parsed;
   let value: unknown;
   try {
-    doc = YAML.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
+    doc = YAML.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2', logLevel: 'error' });
     if (doc.errors.length) {
       const e = doc.errors[0];
       return fail(`is not valid YAML: ${e.message.split('\n')[0]}`, e.linePos?.[0]?.line);

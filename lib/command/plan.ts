@@ -87,9 +87,10 @@ export function planPush(resolved: readonly ResolvedDevice[], last: ReadonlyMap<
       entries.push({ device: r.device, action: 'invalid', version: prev?.version ?? null, hash: null, changes: [], errors: r.errors, warnings: r.warnings });
       continue;
     }
-    const changes = diffConfig(prev?.config, r.config);
     const changed = !prev || prev.hash !== r.hash;
     const push = changed || forced(r.device);
+    // Equal hashes mean equal stored forms: no diff to compute.
+    const changes = changed ? diffConfig(prev?.config, r.config) : [];
     entries.push({ device: r.device, action: push ? 'push' : 'unchanged', version: push ? (prev?.version ?? 0) + 1 : prev!.version, hash: r.hash, changes, errors: [], warnings: r.warnings });
   }
   // Devices pushed before but gone from the file: reported, never sent anything.

@@ -4,7 +4,7 @@
  * the payload handed to the broker; everything else (logs, status, debug, audit, dry runs) goes
  * through a Redactor built from the same values.
  */
-import { DEVICE_CONFIG_FIELDS, REFERENCE, referenceName, type DeviceConfig } from '../../firmware/contract/device-config';
+import { DEVICE_CONFIG_FIELDS, FIELDS_BY_NAME, REFERENCE, referenceName, type DeviceConfig } from '../../firmware/contract/device-config';
 
 /** Where secret values come from: credentials first, then environment. Only own entries count. */
 export type SecretSource = ReadonlyMap<string, string>;
@@ -21,6 +21,8 @@ export function secretSource(...layers: ReadonlyArray<Readonly<Record<string, st
 }
 
 export const REDACTED = '[redacted]';
+
+const SECRET_NAME = /PASS|SECRET|TOKEN|API_?KEY|PRIVATE|CREDENTIAL/;
 
 const SECRET_KEY = /pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential/i;
 
@@ -76,9 +78,11 @@ export interface SecretProblem {
 export function resolvePlainReferences(section: Readonly<Record<string, unknown>>, sectionName: string, source: SecretSource, problems: SecretProblem[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(section)) {
-    const secret = DEVICE_CONFIG_FIELDS.some((f) => f.name === k && f.secret);
+    const secret = FIELDS_BY_NAME.get(k)?.secret === true;
     const name = referenceName(v);
     if (name === null || secret) { out[k] = v; continue; }
+    // A plain field is stored, diffed and shown: a secret resolved into it would be in all of those.
+    if (SECRET_NAME.test(name)) { problems.push({ field: `${sectionName}.${k}`, reason: `refers to \${${name}}, which names a secret; only wifi_password and mqtt_password may refer to secrets` }); continue; }
     const value = source.get(name);
     if (value === undefined) problems.push({ field: `${sectionName}.${k}`, reason: `refers to \${${name}}, which is neither a credential nor an environment variable` });
     else out[k] = numericIfField(k, value);

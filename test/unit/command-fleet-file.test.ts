@@ -218,6 +218,14 @@ describe('command: push plan and dry run', () => {
     assert.match(r[0].errors[0].reason, /PROD_MQTT_BROKER/);
   });
 
+  it('refuses a secret-named reference in a plain field, which would be stored and shown', () => {
+    const text = GUIDE_FLEET_YAML.replace('measurement_interval: 300', 'measurement_interval: 300\n        wifi_ssid: "${PROD_WIFI_PASSWORD}"');
+    const r = resolveFleet(ok(parseFleetFile(text, { bases: GUIDE_BASES })), env);
+    assert.deepEqual(r[1].errors.map((e) => e.field), ['network.wifi_ssid']);
+    assert.match(r[1].errors[0].reason, /names a secret/);
+    assert.ok(!JSON.stringify(r[1]).includes(PROD_ENV.PROD_WIFI_PASSWORD));
+  });
+
   it('diffs fields added and removed', () => {
     const a = resolved[0].config!;
     const b = { ...a, system: { log_level: 'info' } };

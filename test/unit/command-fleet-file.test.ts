@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 
 import { parseConfigPatch, parseFleetFile, type FleetModel, type FleetParse } from '../../lib/command/fleet-file';
 import { buildPushMessages, diffConfig, planPush, type PushedState } from '../../lib/command/plan';
@@ -230,5 +231,22 @@ describe('command: push plan and dry run', () => {
     const a = resolved[0].config!;
     const b = { ...a, system: { log_level: 'info' } };
     assert.deepEqual(diffConfig(a, b).map((c) => c.field), ['system.heartbeat_interval_minutes', 'system.status_report_interval_minutes', 'system.watchdog_timeout_seconds']);
+  });
+});
+
+describe('command: a secret value never reaches anything but the payload', () => {
+  it('for any password, plans, refusals, errors, warnings and redacted views hold no trace of it', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9 !#%&*+,.:;=?@^_~-]{8,63}$/), fc.boolean(), (password, encrypted) => {
+      const source = secretSource({ ...PROD_ENV, PROD_WIFI_PASSWORD: password });
+      const fleet = ok(parseFleetFile(GUIDE_FLEET_YAML.replace('measurement_interval: 60', 'measurement_interval: 0'), { bases: GUIDE_BASES }));
+      const resolved = resolveFleet(fleet, source);
+      const plan = planPush(resolved, new Map());
+      const built = buildPushMessages(plan, new Map(resolved.map((r) => [r.device, r])), source, { broker: { url: encrypted ? 'mqtts://b' : 'mqtt://b' } });
+      const loggable = JSON.stringify({ resolved: resolved.map((r) => ({ ...r, labels: [...r.labels], sources: [...r.sources] })), plan, refused: built.refused, state: built.messages.map((m) => m.config) });
+      assert.ok(!loggable.includes(password), 'a loggable output holds the password');
+      assert.ok(!JSON.stringify(new Redactor(source.values()).value(built.messages)).includes(password));
+      assert.equal(built.messages.length, encrypted ? 1 : 0);
+      if (encrypted) assert.equal((built.messages[0].payload.config as { network: { wifi_password: string } }).network.wifi_password, password);
+    }), { numRuns: 300, seed: 20261202 });
   });
 });

@@ -15,9 +15,9 @@ import { fleetSpecs } from '../firmware/simulator/fleet';
 import { VirtualDevice, type Publication } from '../firmware/simulator/device';
 import { figure, heapUsed, millis, rate, stats, type Figure } from './measure';
 import { AlertDispatcher } from '../lib/alerts/dispatcher';
-import { compileMatcherList } from '../lib/alerts/matchers';
+import { compileMatcher, compileMatcherList } from '../lib/alerts/matchers';
 import { AlertStore } from '../lib/alerts/persistence';
-import { compileTree, type RouteConfig } from '../lib/alerts/routes';
+import { compileTree, matchRoutes, type Route, type RouteConfig } from '../lib/alerts/routes';
 import { makeAlert } from '../lib/health/alert';
 
 /** An hour of a 1,000-device fleet's traffic, as the broker would deliver it. */
@@ -193,13 +193,46 @@ export function routingFigures(repeat: number): Figure[] {
   const ours = rate(alerts.length, repeat, () => { for (const a of alerts) sink += d.receive(a, 1_800_000_000_001).length; });
   const groups = d.groupCount;
   const flushMs = millis(1, () => { sink += d.flush(1_800_000_100_000).length; });
+  // The cost of RE2 (re2js) for user regexes: the same tree with JavaScript's RegExp in its place.
+  const jsTree = withJsRegExp(tree.value);
+  const dJs = new AlertDispatcher(jsTree);
+  for (const a of alerts) dJs.receive(a, 1_800_000_000_000);
+  const jsRouting = rate(alerts.length, repeat, () => { for (const a of alerts) sink += dJs.receive(a, 1_800_000_000_001).length; });
+  const matchOnly = rate(alerts.length, repeat, () => { for (const a of alerts) sink += matchRoutes(tree.value, a.labels).length; });
+  const matchOnlyJs = rate(alerts.length, repeat, () => { for (const a of alerts) sink += matchRoutes(jsTree, a.labels).length; });
+  // A regex that is not a list of values goes through RE2's engine itself.
+  const re2 = compileMatcher({ name: 'site', op: '=~', value: '(?i)SITE-[0-4].*' });
+  if (!re2.ok) throw new Error(re2.reason);
+  const js = /^(?:site-[0-4].*)$/i;
+  const oneRe2 = rate(alerts.length, repeat * 4, () => { for (const a of alerts) sink += re2.value.test(a.labels) ? 1 : 0; });
+  const oneJs = rate(alerts.length, repeat * 4, () => { for (const a of alerts) sink += js.test(a.labels.site ?? '') ? 1 : 0; });
   if (sink < 0) console.log(sink);
   const b = figure('alerts', 'baseline: alerts into a Map by fingerprint', 'alerts/s', base);
+  const rj = figure('alerts', 'baseline: one regex matcher, JavaScript RegExp', 'matches/s', oneJs);
+  const r2 = figure('alerts', 'one regex matcher, RE2 (re2js): site=~"(?i)SITE-[0-4].*"', 'matches/s', oneRe2);
   const o = figure('alerts', `routing: ${total}-route tree, 10,000 active alerts, grouped`, 'alerts/s', ours);
+  const j = figure('alerts', 'baseline: the same routing with JavaScript RegExp (not linear-time)', 'alerts/s', jsRouting);
+  const mo = figure('alerts', `matchRoutes only (RE2): ${total}-route tree`, 'alerts/s', matchOnly);
+  const mj = figure('alerts', 'baseline: matchRoutes only with JavaScript RegExp', 'alerts/s', matchOnlyJs);
   return [
-    b, { ...o, ratio: { to: 'Map baseline', value: o.median / b.median } }, figure('alerts', `first flush: ${groups} groups holding 10,000 alerts`, 'ms', flushMs),
+    b, { ...o, ratio: { to: 'Map baseline', value: o.median / b.median } }, j, { ...o, name: `${o.name} (RE2 vs RegExp)`, ratio: { to: 'RegExp routing', value: o.median / j.median } },
+    mj, { ...mo, ratio: { to: 'RegExp matchRoutes', value: mo.median / mj.median } },
+    rj, { ...r2, ratio: { to: 'RegExp matcher', value: r2.median / rj.median } },
+    figure('alerts', `first flush: ${groups} groups holding 10,000 alerts`, 'ms', flushMs),
     ...outageFigures(32_000, repeat), ...outageFigures(100_000, Math.min(repeat, 3)), ...journalFigures(repeat),
   ];
+}
+
+
+/** The tree with every regex matcher answered by JavaScript's RegExp: the baseline re2js is measured against. */
+function withJsRegExp(r: Route): Route {
+  const matchers = r.matchers.map((m) => {
+    if (m.op !== '=~' && m.op !== '!~') return m;
+    const re = new RegExp(`^(?:${m.value})$`);
+    const want = m.op === '=~';
+    return { ...m, test: (l: Readonly<Record<string, string>>) => re.test(Object.hasOwn(l, m.name) ? l[m.name] : '') === want };
+  });
+  return { ...r, matchers, routes: r.routes.map(withJsRegExp) };
 }
 
 /**

@@ -12,6 +12,8 @@ import { decodeFigures, healthFigures, persistenceFigures, routingFigures, scale
 import { table, type Figure } from './measure';
 import { brokerFigures } from './broker';
 import { pipelineFigures } from './pipeline';
+import { otaFigures } from './ota';
+import { steelFigures } from './steel';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
   await section('alerts', () => routingFigures(repeat));
   await section('scale', () => scaleFigures(devices, repeat * 4));
   await section('persistence', () => persistenceFigures(devices));
+  await section('ota', () => otaFigures(repeat, devices));
+  await section('steel', () => steelFigures(repeat));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
   if (!process.argv.includes('--no-broker')) {
     const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 30_000, 40_000];

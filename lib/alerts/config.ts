@@ -5,8 +5,8 @@
  */
 import type { Escalation, InhibitRule } from './dispatcher';
 import { compileMatcherList, type CompiledMatcher } from './matchers';
-import { compileTree, parseDuration, type Route, type RouteConfig } from './routes';
-import { checkSpec, type TimeIntervalSpec } from './time-intervals';
+import { compileTree, parseDuration, ROUTE_LIMITS, type Route, type RouteConfig } from './routes';
+import { parseSpec, type TimeIntervalSpec } from './time-intervals';
 
 export interface RoutingDocument {
   route: RouteConfig;
@@ -31,55 +31,115 @@ function matcherList(list: unknown, path: string, field: string): CompiledMatche
   return m.ok ? m.value : { path, field: m.index === null ? field : `${field}[${m.index}]`, reason: m.reason };
 }
 
+/** How many of each a routing document may hold: far above real configurations. */
+export const ROUTING_LIMITS = { timeIntervals: 1000, inhibitRules: 1000, escalations: 1000, documentBytes: 262_144, jsonDepth: 256 } as const;
+
+/**
+ * The deepest nesting of brackets outside strings, in one pass: JSON.parse of 20,000 nested routes
+ * costs milliseconds that a document refused for its depth need not cost.
+ */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) { if (++depth > max) max = depth; } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+type Fail = { ok: false; path: string; field: string; reason: string };
+
+function list(doc: Record<string, unknown>, key: string, max: number): unknown[] | Fail {
+  const v = doc[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return { ok: false, path: key, field: '', reason: 'must be a list' };
+  if (v.length > max) return { ok: false, path: key, field: '', reason: `has ${v.length} entries; at most ${max}` };
+  return v;
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+const isFail = (x: unknown): x is Fail => isObj(x) && x.ok === false;
+const DOC_KEYS = new Set(['route', 'inhibit_rules', 'time_intervals', 'escalations']);
+
+/**
+ * Checks fleet-alerts' receivers and routing document into what the dispatcher runs. Never throws:
+ * any input, however shaped, is a configuration or a refusal naming the path and field.
+ */
 export function parseAlertsConfig(receiversRaw: unknown, routingRaw: unknown): AlertsConfigResult {
   const fail = (path: string, field: string, reason: string): AlertsConfigResult => ({ ok: false, path, field, reason });
   const receivers = Array.isArray(receiversRaw) ? receiversRaw : typeof receiversRaw === 'string' && receiversRaw ? receiversRaw.split(',').map((s) => s.trim()) : [];
   if (receivers.length === 0) return fail('receivers', '', 'name at least one receiver (each is an output of the node)');
+  if (receivers.length > 64) return fail('receivers', '', 'at most 64 receivers');
+  const names: string[] = [];
   for (const [i, r] of receivers.entries()) {
     if (typeof r !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/.test(r)) return fail('receivers', `[${i}]`, 'a receiver name is letters, digits, space, _ . - (at most 64)');
+    names.push(r);
   }
-  if (new Set(receivers).size !== receivers.length) return fail('receivers', '', 'receiver names must be unique');
+  if (new Set(names).size !== names.length) return fail('receivers', '', 'receiver names must be unique');
 
-  let doc: unknown = routingRaw === undefined || routingRaw === '' ? { route: { receiver: receivers[0], group_by: ['alertname', 'site'] } } : routingRaw;
+  let doc: unknown = routingRaw === undefined || routingRaw === '' ? { route: { receiver: names[0], group_by: ['alertname', 'site'] } } : routingRaw;
   if (typeof doc === 'string') {
+    if (doc.length > ROUTING_LIMITS.documentBytes) return fail('routing', '', `is ${doc.length} characters; at most ${ROUTING_LIMITS.documentBytes}`);
+    const depth = jsonDepth(doc);
+    if (depth > ROUTING_LIMITS.jsonDepth) return fail('routing', '', `nests ${depth} levels deep; at most ${ROUTING_LIMITS.jsonDepth} (routes at most ${ROUTE_LIMITS.depth})`);
     try { doc = JSON.parse(doc); } catch (err) { return fail('routing', '', `not valid JSON: ${(err as Error).message}`); }
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return fail('routing', '', 'must be an object with a route');
-  const d = doc as RoutingDocument;
+  if (!isObj(doc)) return fail('routing', '', 'must be an object with a route');
+  for (const key of Object.keys(doc)) if (!DOC_KEYS.has(key)) return fail('routing', key, 'is not a routing setting (route, inhibit_rules, time_intervals, escalations)');
 
   const intervals = new Map<string, TimeIntervalSpec[]>();
-  for (const [i, ti] of (d.time_intervals ?? []).entries()) {
-    if (!ti || typeof ti.name !== 'string' || !Array.isArray(ti.time_intervals)) return fail(`time_intervals[${i}]`, '', 'needs a name and a list of time_intervals');
+  const tis = list(doc, 'time_intervals', ROUTING_LIMITS.timeIntervals);
+  if (isFail(tis)) return tis;
+  for (const [i, ti] of tis.entries()) {
+    const path = `time_intervals[${i}]`;
+    if (!isObj(ti) || typeof ti.name !== 'string' || ti.name === '') return fail(path, 'name', 'a time interval needs a name');
+    if (intervals.has(ti.name)) return fail(path, 'name', `time interval ${JSON.stringify(ti.name)} is defined twice`);
+    if (!Array.isArray(ti.time_intervals)) return fail(path, 'time_intervals', 'must be a list of intervals (times, weekdays, days_of_month, months, years, location)');
+    const specs: TimeIntervalSpec[] = [];
     for (const [j, spec] of ti.time_intervals.entries()) {
-      const c = checkSpec(spec);
-      if (!c.ok) return fail(`time_intervals[${i}]`, `time_intervals[${j}]`, c.reason);
+      const c = parseSpec(spec);
+      if (!c.ok) return fail(path, c.field ? `time_intervals[${j}].${c.field}` : `time_intervals[${j}]`, c.reason);
+      specs.push(c.value);
     }
-    intervals.set(ti.name, ti.time_intervals);
+    intervals.set(ti.name, specs);
   }
-  const tree = compileTree(d.route, receivers as string[], [...intervals.keys()]);
+  const tree = compileTree(doc.route, names, [...intervals.keys()]);
   if (!tree.ok) return tree;
 
   const inhibit: InhibitRule[] = [];
-  for (const [i, rule] of (d.inhibit_rules ?? []).entries()) {
+  const rules = list(doc, 'inhibit_rules', ROUTING_LIMITS.inhibitRules);
+  if (isFail(rules)) return rules;
+  for (const [i, rule] of rules.entries()) {
     const path = `inhibit_rules[${i}]`;
+    if (!isObj(rule)) return fail(path, '', 'an inhibit rule is an object with source_matchers, target_matchers and equal');
     const source = matcherList(rule.source_matchers, path, 'source_matchers');
     if (!Array.isArray(source)) return { ok: false, ...source };
     const target = matcherList(rule.target_matchers, path, 'target_matchers');
     if (!Array.isArray(target)) return { ok: false, ...target };
     if (source.length === 0 || target.length === 0) return fail(path, source.length ? 'target_matchers' : 'source_matchers', 'needs at least one matcher');
-    if (rule.equal !== undefined && (!Array.isArray(rule.equal) || rule.equal.some((l) => typeof l !== 'string'))) return fail(path, 'equal', 'must be a list of label names');
-    inhibit.push({ source, target, equal: rule.equal ?? [] });
+    const equal = rule.equal;
+    if (equal !== undefined && (!Array.isArray(equal) || equal.some((l) => typeof l !== 'string' || l === ''))) return fail(path, 'equal', 'must be a list of label names');
+    inhibit.push({ source, target, equal: equal ? [...(equal as string[])] : [] });
   }
 
   const escalations: Escalation[] = [];
-  for (const [i, e] of (d.escalations ?? []).entries()) {
+  const escs = list(doc, 'escalations', ROUTING_LIMITS.escalations);
+  if (isFail(escs)) return escs;
+  for (const [i, e] of escs.entries()) {
     const path = `escalations[${i}]`;
+    if (!isObj(e)) return fail(path, '', 'an escalation is an object with matchers, after and receiver');
     const matchers = matcherList(e.matchers, path, 'matchers');
     if (!Array.isArray(matchers)) return { ok: false, ...matchers };
-    const after = parseDuration(e.after);
+    const after = typeof e.after === 'string' ? parseDuration(e.after) : null;
     if (after === null || after === 0) return fail(path, 'after', 'must be a duration such as 15m');
-    if (!receivers.includes(e.receiver)) return fail(path, 'receiver', `receiver ${JSON.stringify(e.receiver)} is not defined`);
+    if (typeof e.receiver !== 'string' || !names.includes(e.receiver)) return fail(path, 'receiver', `receiver ${typeof e.receiver === 'string' ? JSON.stringify(e.receiver) : '(not a name)'} is not defined`);
     escalations.push({ matchers, afterMs: after, receiver: e.receiver });
   }
-  return { ok: true, value: { receivers: receivers as string[], tree: tree.value, inhibitRules: inhibit, timeIntervals: intervals, escalations } };
+  return { ok: true, value: { receivers: names, tree: tree.value, inhibitRules: inhibit, timeIntervals: intervals, escalations } };
 }

@@ -1,56 +1,60 @@
 /**
  * Label matchers as Alertmanager writes them: `name=value`, `name!=value`, `name=~regex`,
- * `name!~regex`. Regexes are anchored at both ends, as in Alertmanager; a missing label matches as
- * the empty string.
+ * `name!~regex`, one or several on a line (`{owner="team-A", x=~"y"}`), read by Alertmanager's
+ * own rules (see matcher-parse.ts). Regexes are RE2, anchored at both ends (see regex.ts); a
+ * missing label matches as the empty string.
  */
-export type MatchOp = '=' | '!=' | '=~' | '!~';
+import { parseMatcherText, type MatchOp, type Matcher } from './matcher-parse';
+import { compileAnchored } from './regex';
 
-export interface Matcher {
-  readonly name: string;
-  readonly op: MatchOp;
-  readonly value: string;
-}
+export { parseClassicMatchers, parseUtf8Matchers, parseMatcherText, type MatchOp, type Matcher, type MatchersParse } from './matcher-parse';
 
 export interface CompiledMatcher extends Matcher {
   test(labels: Readonly<Record<string, string>>): boolean;
 }
 
-const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
-
-function unquote(v: string): string {
-  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
-    return v.slice(1, -1).replace(/\\(["\\])/g, '$1');
-  }
-  return v;
-}
+/** Bounds on what a matcher list may hold, so a pasted document cannot grow without end. */
+export const MATCHER_LIMITS = { lineLength: 8192, lines: 256 } as const;
 
 export type MatcherParse = { ok: true; value: Matcher } | { ok: false; reason: string };
 
+/** Exactly one matcher (Alertmanager's compat.Matcher). */
 export function parseMatcher(text: string): MatcherParse {
-  const m = MATCHER.exec(text);
-  if (!m) return { ok: false, reason: `${JSON.stringify(text)} is not a matcher (label=value, label!=value, label=~regex, label!~regex)` };
-  return { ok: true, value: { name: m[1], op: m[2] as MatchOp, value: unquote(m[3]) } };
+  if (typeof text !== 'string') return { ok: false, reason: 'must be a string' };
+  if (text.length > MATCHER_LIMITS.lineLength) return { ok: false, reason: `is ${text.length} characters; at most ${MATCHER_LIMITS.lineLength}` };
+  const p = parseMatcherText(text);
+  if (!p.ok) return p;
+  if (p.value.length !== 1) return { ok: false, reason: p.value.length === 0 ? 'no matchers' : `expected 1 matcher, found ${p.value.length}` };
+  return { ok: true, value: p.value[0] };
 }
 
+const OPS: ReadonlySet<string> = new Set<MatchOp>(['=', '!=', '=~', '!~']);
+
+/** As Alertmanager prints a matcher: the value always quoted, with OpenMetrics escapes. */
 export function formatMatcher(m: Matcher): string {
-  return `${m.name}${m.op}${JSON.stringify(m.value)}`;
+  const esc = (s: string): string => s.replace(/[\\\n"]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+  const reserved = /[\s{}!=~,\\"'`]/u.test(m.name);
+  return `${reserved ? JSON.stringify(m.name) : m.name}${m.op}"${esc(m.value)}"`;
 }
 
 export type CompileResult = { ok: true; value: CompiledMatcher } | { ok: false; reason: string };
 
+/** A label's value, never an Object.prototype member: a label named `constructor` is just absent. */
+const labelValue = (l: Readonly<Record<string, string>>, name: string): string => (Object.hasOwn(l, name) && typeof l[name] === 'string' ? l[name] : '');
+
 export function compileMatcher(m: Matcher): CompileResult {
-  if (m.op === '=' || m.op === '!=') {
-    const want = m.op === '=';
-    return { ok: true, value: { ...m, test: (l) => ((l[m.name] ?? '') === m.value) === want } };
+  if (m === null || typeof m !== 'object' || typeof m.name !== 'string' || typeof m.value !== 'string' || !OPS.has(m.op)) {
+    return { ok: false, reason: 'a matcher has a name, an operator (=, !=, =~, !~) and a value' };
   }
-  let re: RegExp;
-  try {
-    re = new RegExp(`^(?:${m.value})$`);
-  } catch (err) {
-    return { ok: false, reason: `regex ${JSON.stringify(m.value)} does not compile: ${(err as Error).message}` };
+  const { name, op, value } = m;
+  if (op === '=' || op === '!=') {
+    const want = op === '=';
+    return { ok: true, value: { name, op, value, test: (l) => (labelValue(l, name) === value) === want } };
   }
-  const want = m.op === '=~';
-  return { ok: true, value: { ...m, test: (l) => re.test(l[m.name] ?? '') === want } };
+  const re = compileAnchored(value);
+  if (!re.ok) return re;
+  const want = op === '=~';
+  return { ok: true, value: { name, op, value, test: (l) => re.test(labelValue(l, name)) === want } };
 }
 
 export function matchesAll(matchers: readonly CompiledMatcher[], labels: Readonly<Record<string, string>>): boolean {
@@ -60,16 +64,25 @@ export function matchesAll(matchers: readonly CompiledMatcher[], labels: Readonl
 
 export type MatcherListResult = { ok: true; value: CompiledMatcher[] } | { ok: false; index: number | null; reason: string };
 
-/** A list of matcher strings as routes, inhibit rules, silences and escalations take them. */
+/**
+ * A list of matcher lines as routes, inhibit rules, silences and escalations take them; a line may
+ * hold several matchers (`{a="b", c=~"d"}`), as in Alertmanager. `index` names the line at fault.
+ */
 export function compileMatcherList(list: unknown): MatcherListResult {
   if (!Array.isArray(list)) return { ok: false, index: null, reason: 'must be a list of matchers such as ["severity=critical", "site=~north|south"]' };
+  if (list.length > MATCHER_LIMITS.lines) return { ok: false, index: null, reason: `has ${list.length} lines; at most ${MATCHER_LIMITS.lines}` };
   const out: CompiledMatcher[] = [];
-  for (const [i, text] of list.entries()) {
-    const p = typeof text === 'string' ? parseMatcher(text) : { ok: false as const, reason: 'must be a string' };
+  for (let i = 0; i < list.length; i++) {
+    const text: unknown = list[i];
+    if (typeof text !== 'string') return { ok: false, index: i, reason: 'must be a string' };
+    if (text.length > MATCHER_LIMITS.lineLength) return { ok: false, index: i, reason: `is ${text.length} characters; at most ${MATCHER_LIMITS.lineLength}` };
+    const p = parseMatcherText(text);
     if (!p.ok) return { ok: false, index: i, reason: p.reason };
-    const c = compileMatcher(p.value);
-    if (!c.ok) return { ok: false, index: i, reason: c.reason };
-    out.push(c.value);
+    for (const m of p.value) {
+      const c = compileMatcher(m);
+      if (!c.ok) return { ok: false, index: i, reason: c.reason };
+      out.push(c.value);
+    }
   }
   return { ok: true, value: out };
 }

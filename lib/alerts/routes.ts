@@ -4,6 +4,7 @@
  * node none of whose children take the alert takes it itself. Receiver, grouping and timings are
  * inherited from the parent unless a route sets them.
  */
+import { isWellFormed } from './matcher-parse';
 import { compileMatcherList, matchesAll, type CompiledMatcher } from './matchers';
 
 /** A route as saved (and as Alertmanager's YAML spells it). Durations: `30s`, `5m`, `4h`, `1h30m`. */
@@ -39,14 +40,21 @@ export interface Route {
 /** Alertmanager's defaults. */
 export const DEFAULT_TIMINGS = { group_wait: '30s', group_interval: '5m', repeat_interval: '4h' } as const;
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const UNIT_MS = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
 
-/** Prometheus durations: one or more of <number><unit>, e.g. `1h30m`. */
+/**
+ * Prometheus durations (common/model.ParseDuration): units largest first, each at most once, e.g.
+ * `1h30m`; `0` alone is zero. Null for anything else, or beyond what a millisecond count can hold.
+ */
 export function parseDuration(text: string): number | null {
-  if (typeof text !== 'string' || !/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return null;
+  if (typeof text !== 'string' || text === '' || text.length > 64) return null;
+  if (text === '0') return 0;
+  const m = DURATION.exec(text);
+  if (!m) return null;
   let ms = 0;
-  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) ms += Number(m[1]) * UNIT_MS[m[2]];
-  return ms;
+  for (let i = 0; i < UNIT_MS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * UNIT_MS[i];
+  return Number.isSafeInteger(ms) ? ms : null;
 }
 
 export function formatDuration(ms: number): string {
@@ -61,6 +69,12 @@ export function formatDuration(ms: number): string {
 
 export type TreeResult = { ok: true; value: Route } | { ok: false; path: string; field: string; reason: string };
 
+/**
+ * Bounds on a tree: far beyond any hand-written configuration, and they keep every walk of the tree
+ * (matching, restore) shallow. Alertmanager sets none; a deeper tree is refused with its path.
+ */
+export const ROUTE_LIMITS = { depth: 64, routes: 10_000, labelNameLength: 128 } as const;
+
 interface Inherited {
   receiver: string;
   groupBy: readonly string[] | 'all';
@@ -71,39 +85,46 @@ interface Inherited {
 
 const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 const KNOWN_KEYS = new Set(['receiver', 'matchers', 'continue', 'group_by', 'group_wait', 'group_interval', 'repeat_interval', 'mute_time_intervals', 'active_time_intervals', 'routes']);
+const isStringList = (x: unknown): x is string[] => Array.isArray(x) && x.every((v) => typeof v === 'string');
 
 /**
  * Checks and compiles a routing tree. Every error names the route (by path) and the field, so the
- * dialog and a deploy can say exactly what to fix.
+ * dialog and a deploy can say exactly what to fix. Nothing in `root` is trusted: each field is read
+ * for its type, and the compiled tree shares nothing with the input.
  */
 export function compileTree(root: unknown, receivers: readonly string[], timeIntervals: readonly string[] = []): TreeResult {
   const fail = (path: string, field: string, reason: string): TreeResult => ({ ok: false, path, field, reason });
   const known = new Set(receivers);
   const intervals = new Set(timeIntervals);
+  let count = 0;
 
-  function walk(raw: unknown, path: string, parent: Inherited | null): TreeResult {
+  function walk(raw: unknown, path: string, parent: Inherited | null, depth: number): TreeResult {
+    if (depth > ROUTE_LIMITS.depth) return fail(path, '', `routes nest deeper than ${ROUTE_LIMITS.depth} levels`);
+    if (++count > ROUTE_LIMITS.routes) return fail(path, '', `the tree has more than ${ROUTE_LIMITS.routes} routes`);
     if (!isObj(raw)) return fail(path, '', 'must be an object');
     for (const key of Object.keys(raw)) if (!KNOWN_KEYS.has(key)) return fail(path, key, 'is not a route setting');
-    const cfg = raw as RouteConfig;
-    if (parent === null) {
-      if (!cfg.receiver) return fail(path, 'receiver', 'the default route must name a receiver');
-      if (cfg.matchers && cfg.matchers.length) return fail(path, 'matchers', 'the default route matches every alert and takes no matchers');
-      if (cfg.continue) return fail(path, 'continue', 'the default route cannot continue');
+    if (raw.receiver !== undefined && (typeof raw.receiver !== 'string' || !known.has(raw.receiver))) {
+      const list = receivers.join(', ') || 'none';
+      return fail(path, 'receiver', `receiver ${typeof raw.receiver === 'string' ? JSON.stringify(raw.receiver) : 'must be a name, and'} is not defined (receivers: ${list})`);
     }
-    if (cfg.receiver !== undefined && (typeof cfg.receiver !== 'string' || !known.has(cfg.receiver))) {
-      return fail(path, 'receiver', `receiver ${JSON.stringify(cfg.receiver)} is not defined (receivers: ${receivers.join(', ') || 'none'})`);
+    const receiver = raw.receiver as string | undefined;
+    if (raw.continue !== undefined && typeof raw.continue !== 'boolean') return fail(path, 'continue', 'must be true or false');
+    if (parent === null) {
+      if (!receiver) return fail(path, 'receiver', 'the default route must name a receiver');
+      if (Array.isArray(raw.matchers) && raw.matchers.length) return fail(path, 'matchers', 'the default route matches every alert and takes no matchers');
+      if (raw.continue) return fail(path, 'continue', 'the default route cannot continue');
     }
     let matchers: CompiledMatcher[] = [];
-    if (cfg.matchers !== undefined) {
-      const m = compileMatcherList(cfg.matchers);
+    if (raw.matchers !== undefined) {
+      const m = compileMatcherList(raw.matchers);
       if (!m.ok) return fail(path, m.index === null ? 'matchers' : `matchers[${m.index}]`, m.reason);
       matchers = m.value;
     }
     const timing = (field: 'group_wait' | 'group_interval' | 'repeat_interval', inherited: number | undefined): number | string => {
-      const v = cfg[field];
+      const v = raw[field];
       if (v === undefined) return inherited ?? (parseDuration(DEFAULT_TIMINGS[field]) as number);
-      const ms = parseDuration(v);
-      if (ms === null) return `must be a duration such as 30s, 5m or 4h, not ${JSON.stringify(v)}`;
+      const ms = typeof v === 'string' ? parseDuration(v) : null;
+      if (ms === null) return `must be a duration such as 30s, 5m or 4h, not ${typeof v === 'string' ? JSON.stringify(v.slice(0, 64)) : typeof v}`;
       return ms;
     };
     const gw = timing('group_wait', parent?.groupWaitMs);
@@ -115,30 +136,34 @@ export function compileTree(root: unknown, receivers: readonly string[], timeInt
     if (typeof ri === 'string') return fail(path, 'repeat_interval', ri);
     if (ri === 0) return fail(path, 'repeat_interval', 'must be above 0');
     let groupBy: readonly string[] | 'all' = parent?.groupBy ?? [];
-    if (cfg.group_by !== undefined) {
-      if (!Array.isArray(cfg.group_by) || cfg.group_by.some((l) => typeof l !== 'string')) return fail(path, 'group_by', 'must be a list of label names');
-      if (cfg.group_by.includes('...')) {
-        if (cfg.group_by.length > 1) return fail(path, 'group_by', '"..." (every label) stands alone');
+    if (raw.group_by !== undefined) {
+      if (!isStringList(raw.group_by)) return fail(path, 'group_by', 'must be a list of label names');
+      if (raw.group_by.includes('...')) {
+        if (raw.group_by.length > 1) return fail(path, 'group_by', '"..." (every label) stands alone');
         groupBy = 'all';
       } else {
-        const bad = cfg.group_by.find((l) => !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l));
-        if (bad !== undefined) return fail(path, 'group_by', `${JSON.stringify(bad)} is not a label name`);
-        groupBy = [...cfg.group_by];
+        // Alertmanager (UTF-8 mode, its default) takes any non-empty UTF-8 label name.
+        const bad = raw.group_by.find((l) => l === '' || l.length > ROUTE_LIMITS.labelNameLength || !isWellFormed(l));
+        if (bad !== undefined) return fail(path, 'group_by', `${JSON.stringify(bad.slice(0, 64))} is not a label name`);
+        if (new Set(raw.group_by).size !== raw.group_by.length) return fail(path, 'group_by', 'names a label twice');
+        groupBy = [...raw.group_by];
       }
     }
+    const timeLists: Record<'mute_time_intervals' | 'active_time_intervals', string[]> = { mute_time_intervals: [], active_time_intervals: [] };
     for (const field of ['mute_time_intervals', 'active_time_intervals'] as const) {
-      const list = cfg[field];
+      const list = raw[field];
       if (list === undefined) continue;
-      if (!Array.isArray(list)) return fail(path, field, 'must be a list of time interval names');
+      if (!isStringList(list)) return fail(path, field, 'must be a list of time interval names');
       const missing = list.find((n) => !intervals.has(n));
       if (missing !== undefined) return fail(path, field, `time interval ${JSON.stringify(missing)} is not defined`);
+      timeLists[field] = [...list];
     }
-    const here: Inherited = { receiver: cfg.receiver ?? parent!.receiver, groupBy, groupWaitMs: gw, groupIntervalMs: gi, repeatIntervalMs: ri };
+    const here: Inherited = { receiver: receiver ?? parent!.receiver, groupBy, groupWaitMs: gw, groupIntervalMs: gi, repeatIntervalMs: ri };
     const children: Route[] = [];
-    if (cfg.routes !== undefined) {
-      if (!Array.isArray(cfg.routes)) return fail(path, 'routes', 'must be a list of routes');
-      for (const [i, child] of cfg.routes.entries()) {
-        const r = walk(child, `${path}.routes[${i}]`, here);
+    if (raw.routes !== undefined) {
+      if (!Array.isArray(raw.routes)) return fail(path, 'routes', 'must be a list of routes');
+      for (let i = 0; i < raw.routes.length; i++) {
+        const r = walk(raw.routes[i], `${path}.routes[${i}]`, here, depth + 1);
         if (!r.ok) return r;
         children.push(r.value);
       }
@@ -146,14 +171,14 @@ export function compileTree(root: unknown, receivers: readonly string[], timeInt
     return {
       ok: true,
       value: {
-        path, receiver: here.receiver, matchers, continue: cfg.continue === true, groupBy,
+        path, receiver: here.receiver, matchers, continue: raw.continue === true, groupBy,
         groupWaitMs: gw, groupIntervalMs: gi, repeatIntervalMs: ri,
-        muteTimeIntervals: cfg.mute_time_intervals ?? [], activeTimeIntervals: cfg.active_time_intervals ?? [],
+        muteTimeIntervals: timeLists.mute_time_intervals, activeTimeIntervals: timeLists.active_time_intervals,
         routes: children,
       },
     };
   }
-  return walk(root, 'route', null);
+  return walk(root, 'route', null, 0);
 }
 
 /** The routes an alert with these labels goes to, in order (Alertmanager's Route.Match). */
@@ -172,5 +197,6 @@ export function matchRoutes(route: Route, labels: Readonly<Record<string, string
 /** Identifies an alert's group on a route: the route and the values of its group_by labels. */
 export function groupKey(route: Route, labels: Readonly<Record<string, string>>): string {
   const names = route.groupBy === 'all' ? Object.keys(labels).sort() : route.groupBy;
-  return `${route.path}{${names.map((n) => `${n}=${JSON.stringify(labels[n] ?? '')}`).join(',')}}`;
+  const value = (n: string): string => (Object.hasOwn(labels, n) ? labels[n] : '');
+  return `${route.path}{${names.map((n) => `${n}=${JSON.stringify(value(n))}`).join(',')}}`;
 }

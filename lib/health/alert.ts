@@ -5,13 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 
+/** The severities fleet-health and devices raise. Alerts from elsewhere may carry any severity. */
 export type Severity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'major', 'minor', 'warning', 'info'];
 
 export interface FleetAlert {
-  /** Alert name, also in labels.alertname, e.g. DeviceCritical. */
+  /** Alert name, also in labels.alertname, e.g. DeviceCritical ('' for an alert whose labels carry none). */
   readonly name: string;
-  readonly severity: Severity;
+  /** One of SEVERITIES for our own alerts; any text (or '') for an Alertmanager-style alert. */
+  readonly severity: string;
   readonly status: 'firing' | 'resolved';
   /** The device it concerns, or null for a fleet-wide alert. */
   readonly device: string | null;
@@ -38,7 +40,7 @@ export function fingerprint(labels: Readonly<Record<string, string>>): string {
 
 export interface AlertInput {
   readonly name: string;
-  readonly severity: Severity;
+  readonly severity: string;
   readonly device: string | null;
   readonly labels?: Readonly<Record<string, string | null | undefined>>;
   readonly summary: string;
@@ -49,10 +51,23 @@ export interface AlertInput {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** Sets a label as an own property: a label named `__proto__` is a label, never a prototype. */
+function setLabel(labels: Record<string, string>, k: string, v: string): void {
+  Object.defineProperty(labels, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+/** Epoch ms a Date can print as ISO 8601 with a four-digit year: 1970 to 9999. */
+export const MAX_TIME_MS = 253_402_300_799_999;
+export const isAlertTime = (t: unknown): t is number => typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= MAX_TIME_MS;
+
 export function makeAlert(a: AlertInput): FleetAlert {
-  const labels: Record<string, string> = { alertname: a.name, severity: a.severity };
+  // alertname, severity and device come first and cannot be overridden by the other labels; an
+  // empty one is absent, as in Prometheus (so an Alertmanager alert without severity has none).
+  const labels: Record<string, string> = {};
+  if (a.name) labels.alertname = a.name;
+  if (a.severity) labels.severity = a.severity;
   if (a.device) labels.device = a.device;
-  for (const [k, v] of Object.entries(a.labels ?? {})) if (typeof v === 'string' && v !== '') labels[k] = v;
+  for (const [k, v] of Object.entries(a.labels ?? {})) if (typeof v === 'string' && v !== '' && !Object.hasOwn(labels, k)) setLabel(labels, k, v);
   const resolved = a.endsAt !== undefined && a.endsAt !== null;
   return {
     name: a.name,
@@ -72,10 +87,11 @@ export function makeAlert(a: AlertInput): FleetAlert {
 
 /** A device's own alert (esp32/{id}/alerts, whofi devices/{id}/alerts) in the shared shape. */
 export function deviceAlert(device: string, payload: Readonly<Record<string, unknown>>, labels: Readonly<Record<string, string | null | undefined>>, at: number): FleetAlert {
-  const severity = (payload.severity === 'critical' || payload.severity === 'warning' || payload.severity === 'info' ? payload.severity : 'warning') as Severity;
-  const message = typeof payload.message === 'string' ? payload.message : 'device alert';
+  const severity: Severity = payload.severity === 'critical' || payload.severity === 'warning' || payload.severity === 'info' ? payload.severity : 'warning';
+  const message = typeof payload.message === 'string' ? payload.message.slice(0, 1024) : 'device alert';
+  // A device clock far off (timestamp 9e12 s) is not a reason to lose its alert: the receive time stands in.
   return makeAlert({
     name: 'DeviceReported', severity, device, labels: { ...labels, message }, summary: `${device}: ${message}`,
-    startsAt: typeof payload.timestamp === 'number' ? payload.timestamp : at, source: 'device', details: { payload },
+    startsAt: isAlertTime(payload.timestamp) ? payload.timestamp : at, source: 'device', details: { payload },
   });
 }

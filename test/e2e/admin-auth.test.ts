@@ -49,7 +49,9 @@ describe('fleet-registry device list under adminAuth', function () {
   it('serves a user with read permission', async () => {
     const res = await fetch(`${red.url}/fleet-registry/auth-reg/devices`, { headers: { Authorization: `Bearer ${await token('reader', 'read')}` } });
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { count: 0, devices: [] });
+    const body = await res.json() as { count: number; devices: unknown[] };
+    assert.equal(body.count, 0);
+    assert.deepEqual(body.devices, []);
   });
 
   it('refuses a user whose permissions do not cover fleet-registry.read', async () => {

@@ -34,8 +34,9 @@ interface Durable { state: string; since: number; obs: { lastSeen: number } }
 const HEALTH_ID = 'crash-health';
 /** The group commit interval of fleet-health (COMMIT_MS) is the documented last-seen loss bound. */
 const COMMIT_MS = 1000;
-/** Broker delivery to two subscribers, which may differ by this much. */
-const SLACK_MS = 300;
+// Transit: simulator → broker → Node-RED's queue. On a loaded 2-core machine Node-RED runs up to
+// a second or more behind its publishers, so only traffic older than this is expected in the commit.
+const SLACK_MS = 2000;
 
 function crashFlow(brokerPort: number): unknown[] {
   const tab = 'crash-tab';

@@ -47,7 +47,8 @@ export function describeInput(x: unknown): string {
   try {
     s = Buffer.isBuffer(x) ? `Buffer<${x.toString('hex').slice(0, 120)}>` : fc.stringify(x);
   } catch {
-    s = String(x);
+    // An object with no prototype has no toString: fall back to its keys.
+    try { s = String(x); } catch { s = `[object without prototype: ${Object.keys(x as object).join(', ')}]`; }
   }
   return s.length > 200 ? `${s.slice(0, 200)}… (${s.length} chars)` : s;
 }

@@ -95,7 +95,7 @@ describe('fleet-alerts node (in Node-RED through the test helper)', function () 
   it('refuses a bad alert and a bad routing configuration with catchable errors that say where', async () => {
     await helper.load([alertsNode, catchNode], flow());
     const caught = collect(helper.getNode('caught'));
-    helper.getNode('al').receive({ payload: { name: 'X', severity: 'urgent', summary: 's' } } as never);
+    helper.getNode('al').receive({ payload: { name: 'X', severity: 5, summary: 's' } } as never);
     await until('error', () => caught[0]);
     assert.match(String((caught[0].error as Payload).message), /payload\.severity/);
     await helper.unload();

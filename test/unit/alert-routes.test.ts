@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 
+import { loadAlertmanagerConfig } from '../../lib/alerts/alertmanager-config';
 import { compileMatcher, parseMatcher } from '../../lib/alerts/matchers';
 import { compileTree, formatDuration, groupKey, matchRoutes, parseDuration, type Route, type RouteConfig } from '../../lib/alerts/routes';
 
@@ -61,7 +62,9 @@ describe('alert routing: matchers', () => {
   });
   it('names what is wrong with a bad matcher or regex', () => {
     assert.equal(parseMatcher('no operator').ok, false);
-    assert.equal(parseMatcher('1abc=x').ok, false);
+    // Alertmanager's UTF-8 parser takes any name, `1abc` too; an operator is still needed.
+    assert.equal(parseMatcher('1abc=x').ok, true);
+    assert.equal(parseMatcher('a b=x').ok, false);
     const c = compileMatcher({ name: 'x', op: '=~', value: '(' });
     assert.ok(!c.ok && /does not compile/.test(c.reason));
   });
@@ -142,5 +145,106 @@ describe('alert routing: durations', () => {
     assert.equal(parseDuration('5 minutes'), null);
     assert.equal(formatDuration(5_400_000), '1h30m');
     assert.equal(formatDuration(14_400_000), '4h');
+  });
+});
+
+describe('alert routing: Alertmanager\'s own route test', () => {
+  // from prometheus/alertmanager dispatch/route_test.go (TestRouteMatch): the same tree, imported
+  // from its YAML, routes each label set to the same receivers with the same options.
+  const YAML_TREE = `
+route:
+  receiver: 'notify-def'
+  routes:
+  - match:
+      owner: 'team-A'
+    receiver: 'notify-A'
+    routes:
+    - match:
+        env: 'testing'
+      receiver: 'notify-testing'
+      group_by: [...]
+    - match:
+        env: "production"
+      receiver: 'notify-productionA'
+      group_wait: 1m
+      continue: true
+    - match_re:
+        env: "produ.*"
+        job: ".*"
+      receiver: 'notify-productionB'
+      group_wait: 30s
+      group_interval: 5m
+      repeat_interval: 1h
+      group_by: ['job']
+  - match_re:
+      owner: 'team-(B|C)'
+    group_by: ['foo', 'bar']
+    group_wait: 2m
+    receiver: 'notify-BC'
+  - match:
+      group_by: 'role'
+    group_by: ['role']
+    routes:
+    - match:
+        env: 'testing'
+      receiver: 'notify-testing'
+      routes:
+      - match:
+          wait: 'long'
+        group_wait: 2m
+receivers: [{name: notify-def}, {name: notify-A}, {name: notify-testing}, {name: notify-productionA}, {name: notify-productionB}, {name: notify-BC}]
+`;
+  const t = loadAlertmanagerConfig(YAML_TREE);
+  if (!t.ok) throw new Error(t.reason);
+  const opts = (labels: Record<string, string>) => matchRoutes(t.value.tree, labels).map((r) => ({ receiver: r.receiver, groupBy: r.groupBy, wait: r.groupWaitMs, interval: r.groupIntervalMs, repeat: r.repeatIntervalMs }));
+  const def = { groupBy: [] as string[], wait: 30_000, interval: 300_000, repeat: 14_400_000 };
+  const cases: Array<[Record<string, string>, Array<Record<string, unknown>>]> = [
+    [{ owner: 'team-A' }, [{ ...def, receiver: 'notify-A' }]],
+    [{ owner: 'team-A', env: 'unset' }, [{ ...def, receiver: 'notify-A' }]],
+    [{ owner: 'team-C' }, [{ ...def, receiver: 'notify-BC', groupBy: ['foo', 'bar'], wait: 120_000 }]],
+    [{ owner: 'team-A', env: 'testing' }, [{ ...def, receiver: 'notify-testing', groupBy: 'all' }]],
+    [{ owner: 'team-A', env: 'production' }, [{ ...def, receiver: 'notify-productionA', wait: 60_000 }, { ...def, receiver: 'notify-productionB', groupBy: ['job'], repeat: 3_600_000 }]],
+    [{ group_by: 'role' }, [{ ...def, receiver: 'notify-def', groupBy: ['role'] }]],
+    [{ env: 'testing', group_by: 'role' }, [{ ...def, receiver: 'notify-testing', groupBy: ['role'] }]],
+    [{ env: 'testing', group_by: 'role', wait: 'long' }, [{ ...def, receiver: 'notify-testing', groupBy: ['role'], wait: 120_000 }]],
+  ];
+  for (const [labels, want] of cases) it(`${JSON.stringify(labels)} → ${want.map((w) => w.receiver).join(', ')}`, () => assert.deepEqual(opts(labels), want));
+});
+
+describe('alert routing: hostile trees are refused, naming where', () => {
+  it('20,000 nested routes: a depth error with the path, no stack overflow', () => {
+    let r: Record<string, unknown> = { receiver: 'pager' };
+    for (let i = 0; i < 20_000; i++) r = { routes: [r] };
+    const res = compileTree({ receiver: 'dashboard', ...r }, RECEIVERS);
+    assert.ok(!res.ok);
+    assert.match(res.reason, /deeper than 64 levels/);
+    assert.equal(res.path, `route${'.routes[0]'.repeat(65)}`);
+  });
+  it('a bad regex names its route; an RE2-only construct is fine', () => {
+    const res = compileTree({ receiver: 'dashboard', routes: [{ matchers: ['a=b'] }, { matchers: ['site=~"(?P<x>n)orth"', 'kind=~"[[:alpha:]"'] }] }, RECEIVERS);
+    assert.ok(!res.ok);
+    assert.deepEqual([res.path, res.field], ['route.routes[1]', 'matchers[1]']);
+  });
+  it('fields of the wrong type are field errors', () => {
+    const cases: Array<[unknown, string]> = [
+      [{ receiver: 'dashboard', continue: 'yes' }, 'continue'],
+      [{ receiver: 5 }, 'receiver'],
+      [{ receiver: 'dashboard', group_wait: 30 }, 'group_wait'],
+      [{ receiver: 'dashboard', group_by: [5] }, 'group_by'],
+      [{ receiver: 'dashboard', mute_time_intervals: 'nights' }, 'mute_time_intervals'],
+      [{ receiver: 'dashboard', routes: {} }, 'routes'],
+      [{ receiver: 'dashboard', matchers: 'a=b' }, 'matchers'],
+    ];
+    for (const [cfg, field] of cases) {
+      const res = compileTree(cfg, RECEIVERS);
+      assert.ok(!res.ok && res.field === field, JSON.stringify(cfg));
+    }
+  });
+  it('durations are Prometheus\'s: units largest first, each once', () => {
+    assert.equal(parseDuration('0'), 0);
+    assert.equal(parseDuration('1d12h'), 129_600_000);
+    assert.equal(parseDuration('30m1h'), null);
+    assert.equal(parseDuration('5m5m'), null);
+    assert.equal(parseDuration(`${'9'.repeat(40)}y`), null);
   });
 });

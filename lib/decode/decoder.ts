@@ -11,7 +11,7 @@ import { deviceIdProblem } from '../../firmware/contract/identity';
 import { parseConsoleLine } from '../../firmware/contract/console';
 import { SchemaBook, SUPPORTED_VERSIONS, CONTRACT_VERSION, type UnknownFieldPolicy, type Validator } from '../../firmware/contract/schemas';
 import {
-  BROADCAST_TARGET, DEVICE_KINDS, PROFILES, archOf, consoleTopicDevice, isConsoleTopic,
+  BROADCAST_TARGET, DEVICE_KINDS, KIND, PROFILES, archOf, consoleTopicDevice, isConsoleTopic,
   type DeviceKind, type Esp32c3Arch, type MessageKind, type ProfileName, type TopicRoute,
 } from '../../firmware/contract/topics';
 import { normalise } from './normalise';
@@ -312,7 +312,7 @@ export class Decoder {
       if (problem) return fail('device-id', topic, fromTopic !== null ? 'topic' : 'msg.deviceId', problem);
     }
     const id = candidate as string | null;
-    const kind: DeviceKind | null = parsed.value.event === 'audio-health' ? 'audio-device' : null;
+    const kind: DeviceKind | null = parsed.value.event === 'audio-health' ? KIND.audioDevice : null;
     return {
       ok: true,
       value: {

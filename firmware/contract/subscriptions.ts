@@ -99,7 +99,7 @@ function fold(filters: readonly string[], clean: (f: string) => boolean): string
 
 /**
  * The filters for a decoder's options, sorted. A first segment every route under which is wanted
- * becomes one `first/#` (so `esp32/#` when commands are in, five filters when they are not); a filter
+ * becomes one `first/#` (so `esp32/#` when commands are in, one filter per uplink route when they are not); a filter
  * another one covers is dropped.
  */
 export function subscriptionsFor(options: SubscriptionOptions = {}): string[] {

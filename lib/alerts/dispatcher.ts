@@ -112,6 +112,18 @@ export class AlertDispatcher {
     return route.activeTimeIntervals.length > 0 && !route.activeTimeIntervals.some(active);
   }
 
+  /** The routes holding quiet right now (quiet hours), for the status badge and the dashboard. */
+  mutedRoutes(now: number): Array<{ readonly path: string; readonly receiver: string }> {
+    const out: Array<{ path: string; receiver: string }> = [];
+    const stack: Route[] = [this.tree];
+    while (stack.length > 0) {
+      const r = stack.pop() as Route;
+      if (this.routeMuted(r, now)) out.push({ path: r.path, receiver: r.receiver });
+      stack.push(...r.routes);
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
   /** Acknowledges firing alerts by fingerprint, or all matching the matchers; returns how many. */
   acknowledge(by: string | readonly CompiledMatcher[]): number {
     let n = 0;

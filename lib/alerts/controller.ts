@@ -5,7 +5,7 @@
  */
 import type { Journal } from '../store/journal';
 import { alertLabels, readDevice } from '../device-labels';
-import { deviceAlert, type FleetAlert } from '../health/alert';
+import { deviceAlert, type FleetAlert } from '../alert-shape';
 import { applyCommand, readCommand, type CommandMessage } from './commands';
 import type { AlertsConfig } from './config';
 import { AlertDispatcher, type DispatcherState, type Notification } from './dispatcher';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { FleetAlert } from '../health/alert';
+import type { FleetAlert } from '../alert-shape';
 import { matchesAll, type CompiledMatcher } from './matchers';
 import { groupKey, matchRoutes, type Route } from './routes';
 import { isActive, type TimeIntervalSpec } from './time-intervals';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { fingerprint, makeAlert, type FleetAlert } from '../../lib/health/alert';
+import { fingerprint, makeAlert, type FleetAlert } from '../../lib/alert-shape';
 import { AlertDispatcher, type DispatcherState, type InhibitRule, type Notification } from '../../lib/alerts/dispatcher';
 import { InhibitionIndex } from '../../lib/alerts/inhibition';
 import { ALERT_LIMITS, checkAlertLimits, checkDeviceTimestamp } from '../../lib/alerts/limits';

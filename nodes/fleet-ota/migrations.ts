@@ -1,0 +1,6 @@
+/** fleet-ota's saved-flow migrations: none yet (version 1 is the first saved shape). */
+import type { Migration } from '../shared/migrations';
+
+export const FLEET_OTA_VERSION = 1;
+
+export const migrations: readonly Migration[] = [];

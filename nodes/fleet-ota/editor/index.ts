@@ -77,9 +77,14 @@ RED.nodes.registerType('fleet-ota', {
   label() { return typeof this.name === 'string' && this.name ? this.name : 'fleet ota'; },
   labelStyle() { return this.name ? 'node_label_italic' : ''; },
   paletteLabel: 'fleet ota',
-  oneditprepare() {
+  oneditprepare(this: EditorNode) {
     migrateOnOpen(this, migrations, FLEET_OTA_VERSION, DEFAULTS);
-    const node = this;
+    prepare(this);
+  },
+});
+
+function prepare(node: EditorNode): void {
+  {
     $('#node-input-plan').on('change keyup', () => {
       const r = parsePlan(inputs.text('#node-input-plan'));
       showResult('#fleet-ota-plan-result', r.ok, r.ok ? node._('fleet-ota.editor.planOk') : `${r.field}: ${r.reason}`);
@@ -109,5 +114,5 @@ RED.nodes.registerType('fleet-ota', {
     for (const a of ['pause', 'resume', 'abort']) {
       $(`#fleet-ota-${a}`).on('click', () => askRuntime<unknown>(`fleet-ota/${node.id}/${a}`, {}, { node, messageElement: '#fleet-ota-state', done: () => showState(node) }));
     }
-  },
-});
+  }
+}

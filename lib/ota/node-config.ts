@@ -18,8 +18,8 @@ export interface OtaConfig {
   readonly publicKeys: readonly string[];
   /** A PEM file of more public keys (relative to the user directory), read at deploy. */
   readonly keysFile: string | null;
-  /** Where devices reach Node-RED's HTTP server, e.g. http://192.168.1.10:1880 (httpNodeRoot included). */
-  readonly baseUrl: string;
+  /** Where devices reach Node-RED's HTTP server, e.g. http://192.168.1.10:1880 (httpNodeRoot included); null: from Node-RED's settings. */
+  readonly baseUrl: string | null;
   readonly tokenTtlSeconds: number;
   readonly tickMs: number;
   readonly plan: RolloutPlan;
@@ -43,7 +43,7 @@ export function splitPem(text: string): string[] {
   return text.match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g) ?? [];
 }
 
-export const DEFAULT_OTA_CONFIG = { folder: 'ota-images', baseUrl: 'http://127.0.0.1:1880', tokenTtlS: 86_400, tickMs: 1000 } as const;
+export const DEFAULT_OTA_CONFIG = { folder: 'ota-images', baseUrl: '', tokenTtlS: 86_400, tickMs: 1000 } as const;
 
 const numberOf = (v: unknown): number => (typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'number' ? v : NaN);
 
@@ -58,15 +58,16 @@ export function parseOtaConfig(def: SavedOtaConfig): FieldResult<OtaConfig> {
   if (problems.length) return fail('publicKeys', problems[0]);
   const keysFile = def.keysFile === undefined || def.keysFile === '' ? null : def.keysFile;
   if (keysFile !== null && (typeof keysFile !== 'string' || keysFile.length > 1024 || /[\u0000-\u001f]/.test(keysFile))) return fail('keysFile', 'must be a file path of at most 1024 characters');
-  const baseUrl = def.baseUrl === undefined || def.baseUrl === '' ? DEFAULT_OTA_CONFIG.baseUrl : def.baseUrl;
-  if (typeof baseUrl !== 'string' || !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(baseUrl)) return fail('baseUrl', 'must be an http:// or https:// URL without query, e.g. http://192.168.1.10:1880');
+  const baseUrl = def.baseUrl === undefined || def.baseUrl === '' ? null : def.baseUrl;
+  if (baseUrl !== null && typeof baseUrl !== 'string') return fail('baseUrl', 'must be an http:// or https:// URL');
+  if (baseUrl !== null && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(baseUrl)) return fail('baseUrl', 'must be an http:// or https:// URL without query, e.g. http://192.168.1.10:1880');
   const ttl = def.tokenTtlS === undefined || def.tokenTtlS === '' ? DEFAULT_OTA_CONFIG.tokenTtlS : numberOf(def.tokenTtlS);
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86_400) return fail('tokenTtlS', 'must be a whole number of seconds from 60 to 2592000 (30 days)');
   const tick = def.tickMs === undefined || def.tickMs === '' ? DEFAULT_OTA_CONFIG.tickMs : numberOf(def.tickMs);
   if (!Number.isInteger(tick) || tick < 20 || tick > 60_000) return fail('tickMs', 'must be a whole number of milliseconds from 20 to 60000');
   const plan = parsePlan(def.plan);
   if (!plan.ok) return fail('plan', `${plan.field} ${plan.reason}`);
-  return { ok: true, value: { folder, publicKeys: pems, keysFile, baseUrl: baseUrl.replace(/\/+$/, ''), tokenTtlSeconds: ttl, tickMs: tick, plan: plan.value } };
+  return { ok: true, value: { folder, publicKeys: pems, keysFile, baseUrl: baseUrl === null ? null : baseUrl.replace(/\/+$/, ''), tokenTtlSeconds: ttl, tickMs: tick, plan: plan.value } };
 }
 
 /** Which devices a rollout targets. Kinds and labels select from the registry; a list names devices. */

@@ -52,6 +52,15 @@ function userDirOf(RED: NodeAPI): string {
   return typeof u === 'string' && u ? u : process.cwd();
 }
 
+/** Node-RED's own address from its settings, for devices on the same host (the simulator); real devices need the Device URL. */
+function ownUrl(RED: NodeAPI): string {
+  const s = RED.settings as unknown as { uiHost?: unknown; uiPort?: unknown; httpNodeRoot?: unknown; https?: unknown };
+  const host = typeof s.uiHost === 'string' && s.uiHost !== '' && s.uiHost !== '0.0.0.0' && s.uiHost !== '::' ? s.uiHost : '127.0.0.1';
+  const port = typeof s.uiPort === 'number' ? s.uiPort : 1880;
+  const root = typeof s.httpNodeRoot === 'string' ? s.httpNodeRoot.replace(/\/+$/, '') : '';
+  return `${s.https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${root}`;
+}
+
 /** Progress from our firmware (ota/progress/{device}) or the Steel firmware's topics; null when the message is not OTA progress. */
 function readProgress(msg: InMessage): { device: string; result: FieldResult<OtaProgress> } | null {
   const topic = typeof msg.topic === 'string' ? msg.topic : '';
@@ -144,7 +153,7 @@ export = defineNode<OtaConfig, InMessage>({
           secret = typeof kept === 'string' && kept.length >= 32 ? kept : randomBytes(32).toString('base64url');
           if (kept !== secret) kit.state.set(SECRET_KEY, secret);
         }
-        const downloadUrl = `${config.baseUrl}${OTA_HTTP.download.replace('/:image', '')}`;
+        const downloadUrl = `${config.baseUrl ?? ownUrl(RED)}${OTA_HTTP.download.replace('/:image', '')}`;
         controller = new OtaController({ store: kit.state, repository, secret, downloadUrl, tokenTtlSeconds: config.tokenTtlSeconds });
         for (const p of controller.restore()) node.warn(t('errors.restore', { message: p }));
         const running: Running = { controller, repository, config, kit, known, deliver };

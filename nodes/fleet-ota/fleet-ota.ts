@@ -34,6 +34,8 @@ interface Running {
   readonly kit: NodeKit<OtaConfig>;
   readonly known: () => CandidateDevice[];
   readonly deliver: (out: Outbound) => void;
+  /** The last alerts sent, newest last, for the dialog. */
+  readonly alerts: Array<{ name: string; severity: string; device: string | null; summary: string; startsAt: string }>;
 }
 
 /** Deployed nodes by id, for the admin endpoints the editor calls. */
@@ -104,6 +106,7 @@ export = defineNode<OtaConfig, InMessage>({
     let controller: OtaController | null = null;
     let lastSummaryAt = 0;
     let stopServing: (() => void) | null = null;
+    const recentAlerts: Running['alerts'] = [];
 
     const known = (): CandidateDevice[] => (fleet ? [...fleet.records()].map((d) => ({ id: d.id, kind: d.kind, arch: d.arch, version: d.firmware, labels: d.labels })) : []);
 
@@ -132,6 +135,8 @@ export = defineNode<OtaConfig, InMessage>({
       // A summary on every wave or rollout event, and at most once a second for device events.
       const summary = out.summary && (milestone || now - lastSummaryAt >= 1000) ? { topic: `fleet-ota/rollout/${out.summary.id}`, payload: out.summary, events: out.events.filter((e) => e.type !== 'device') } as NodeMessage : null;
       if (summary) lastSummaryAt = now;
+      for (const a of out.alerts) recentAlerts.push({ name: a.name, severity: a.severity, device: a.device, summary: a.summary, startsAt: a.startsAt });
+      if (recentAlerts.length > 20) recentAlerts.splice(0, recentAlerts.length - 20);
       send([
         out.commands.length ? out.commands.map((c) => ({ topic: c.topic, payload: c.payload, qos: 1, retain: false }) as NodeMessage) : null,
         devices.length ? devices : null,
@@ -156,7 +161,7 @@ export = defineNode<OtaConfig, InMessage>({
         const downloadUrl = `${config.baseUrl ?? ownUrl(RED)}${OTA_HTTP.download.replace('/:image', '')}`;
         controller = new OtaController({ store: kit.state, repository, secret, downloadUrl, tokenTtlSeconds: config.tokenTtlSeconds });
         for (const p of controller.restore()) node.warn(t('errors.restore', { message: p }));
-        const running: Running = { controller, repository, config, kit, known, deliver };
+        const running: Running = { controller, repository, config, kit, known, deliver, alerts: recentAlerts };
         deployed.set(node.id, running);
         stopServing = serve(RED, { controller, deliver });
         badge();
@@ -235,7 +240,7 @@ export = defineNode<OtaConfig, InMessage>({
       const r = of(req.params.id);
       if (!r) { res.status(404).json({ error: 'deploy the node first' }); return; }
       const l = r.controller.latest;
-      res.json({ rollout: l ? l.summary() : null, rollouts: r.controller.ids(), refusals: r.controller.refusals, known: r.known().length });
+      res.json({ rollout: l ? l.summary() : null, rollouts: r.controller.ids(), refusals: r.controller.refusals, known: r.known().length, alerts: r.alerts });
     });
     routes.post('/:id/:action', (req, res) => {
       const r = of(req.params.id);

@@ -13,6 +13,7 @@ import { table, type Figure } from './measure';
 import { brokerFigures } from './broker';
 import { pipelineFigures } from './pipeline';
 import { otaFigures } from './ota';
+import { otaRolloutFigures } from './ota-rollout';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   await section('scale', () => scaleFigures(devices, repeat * 4));
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
+  await section('ota: virtual rollout', () => otaRolloutFigures(quick ? 200 : 1000));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
   if (!process.argv.includes('--no-broker')) {
     const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 30_000, 40_000];

@@ -119,7 +119,7 @@ export function parseTargets(x: unknown): FieldResult<TargetSelector> {
 /** Reads a start request; `defaults` is the node's plan, overridden field by field by the request's. */
 export function parseStartRequest(x: unknown, defaults: RolloutPlan): FieldResult<StartRequest> {
   if (!isObj(x)) return fail('payload', 'must be an object {image, targets, plan, id}');
-  for (const k of Object.keys(x)) if (!['id', 'image', 'targets', 'plan'].includes(k)) return fail(k, 'is not a start field (id, image, targets, plan)');
+  for (const k of Object.keys(x)) if (!['id', 'image', 'targets', 'plan'].includes(k)) return fail(`payload.${k}`, 'is not a start field (id, image, targets, plan)');
   if (x.id !== undefined && (typeof x.id !== 'string' || !ID.test(x.id))) return fail('id', 'must be letters, digits and _ . - (at most 48, starting with a letter or digit)');
   const nameProblem = imageNameProblem(x.image);
   if (nameProblem) return fail('image', nameProblem);

@@ -83,36 +83,35 @@ RED.nodes.registerType('fleet-ota', {
   },
 });
 
+/** The rollout part of the dialog: image picker, plan check, state and buttons. */
 function prepare(node: EditorNode): void {
-  {
-    $('#node-input-plan').on('change keyup', () => {
-      const r = parsePlan(inputs.text('#node-input-plan'));
-      showResult('#fleet-ota-plan-result', r.ok, r.ok ? node._('fleet-ota.editor.planOk') : `${r.field}: ${r.reason}`);
-    });
-    getFromRuntime<ImageList>(`fleet-ota/${node.id}/images`, {}, {
-      node, messageElement: '#fleet-ota-manifest',
-      fail: () => $('#fleet-ota-manifest').text(node._('fleet-ota.editor.deployFirst')),
-      done: (list) => {
-        const $sel = $('#fleet-ota-image').empty();
-        for (const i of list.images) $('<option>').val(i.name).text(`${i.name} (${String(i.manifest.kind)} ${String(i.manifest.version)})`).appendTo($sel);
-        const show = (): void => {
-          const img = list.images.find((i) => i.name === inputs.text('#fleet-ota-image'));
-          $('#fleet-ota-manifest').text(img ? JSON.stringify(img.manifest, null, 1) : node._('fleet-ota.editor.noImages'));
-        };
-        $sel.on('change', show);
-        show();
-      },
-    });
-    showState(node);
-    $('#fleet-ota-start').on('click', () => {
-      const plan = parsePlan(inputs.text('#node-input-plan'));
-      const body = { image: inputs.text('#fleet-ota-image'), targets: targetsFrom(inputs.text('#fleet-ota-target-mode'), inputs.text('#fleet-ota-target-value')), plan: plan.ok ? plan.value : inputs.text('#node-input-plan'), ...(inputs.text('#fleet-ota-rollout-id') ? { id: inputs.text('#fleet-ota-rollout-id') } : {}) };
-      const check = parseStartRequest(body, defaultPlan());
-      if (!check.ok) { showResult('#fleet-ota-state', false, `${check.field}: ${check.reason}`); return; }
-      askRuntime<unknown>(`fleet-ota/${node.id}/start`, body, { node, messageElement: '#fleet-ota-state', done: () => showState(node) });
-    });
-    for (const a of ['pause', 'resume', 'abort']) {
-      $(`#fleet-ota-${a}`).on('click', () => askRuntime<unknown>(`fleet-ota/${node.id}/${a}`, {}, { node, messageElement: '#fleet-ota-state', done: () => showState(node) }));
-    }
+  $('#node-input-plan').on('change keyup', () => {
+    const r = parsePlan(inputs.text('#node-input-plan'));
+    showResult('#fleet-ota-plan-result', r.ok, r.ok ? node._('fleet-ota.editor.planOk') : `${r.field}: ${r.reason}`);
+  });
+  getFromRuntime<ImageList>(`fleet-ota/${node.id}/images`, {}, {
+    node, messageElement: '#fleet-ota-manifest',
+    fail: () => $('#fleet-ota-manifest').text(node._('fleet-ota.editor.deployFirst')),
+    done: (list) => {
+      const $sel = $('#fleet-ota-image').empty();
+      for (const i of list.images) $('<option>').val(i.name).text(`${i.name} (${String(i.manifest.kind)} ${String(i.manifest.version)})`).appendTo($sel);
+      const show = (): void => {
+        const img = list.images.find((i) => i.name === inputs.text('#fleet-ota-image'));
+        $('#fleet-ota-manifest').text(img ? JSON.stringify(img.manifest, null, 1) : node._('fleet-ota.editor.noImages'));
+      };
+      $sel.on('change', show);
+      show();
+    },
+  });
+  showState(node);
+  $('#fleet-ota-start').on('click', () => {
+    const plan = parsePlan(inputs.text('#node-input-plan'));
+    const body = { image: inputs.text('#fleet-ota-image'), targets: targetsFrom(inputs.text('#fleet-ota-target-mode'), inputs.text('#fleet-ota-target-value')), plan: plan.ok ? plan.value : inputs.text('#node-input-plan'), ...(inputs.text('#fleet-ota-rollout-id') ? { id: inputs.text('#fleet-ota-rollout-id') } : {}) };
+    const check = parseStartRequest(body, defaultPlan());
+    if (!check.ok) { showResult('#fleet-ota-state', false, `${check.field}: ${check.reason}`); return; }
+    askRuntime<unknown>(`fleet-ota/${node.id}/start`, body, { node, messageElement: '#fleet-ota-state', done: () => showState(node) });
+  });
+  for (const a of ['pause', 'resume', 'abort']) {
+    $(`#fleet-ota-${a}`).on('click', () => askRuntime<unknown>(`fleet-ota/${node.id}/${a}`, {}, { node, messageElement: '#fleet-ota-state', done: () => showState(node) }));
   }
 }

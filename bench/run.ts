@@ -15,6 +15,7 @@ import { pipelineFigures } from './pipeline';
 import { otaFigures } from './ota';
 import { steelFigures } from './steel';
 import { commandFigures } from './command';
+import { otaRolloutFigures } from './ota-rollout';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));
   await section('command', () => commandFigures(repeat, quick ? 2_000 : 10_000));
+  await section('ota: virtual rollout', () => otaRolloutFigures(quick ? 200 : 1000));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
   if (!process.argv.includes('--no-broker')) {
     const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 30_000, 40_000];

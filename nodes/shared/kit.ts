@@ -84,6 +84,8 @@ export interface NodeSpec<C, In> {
   create(kit: NodeKit<C>): NodeHandlers<In>;
   /** Admin endpoints the editor calls; registered once with the type. */
   admin?(routes: AdminRoutes, RED: NodeAPI): void;
+  /** Credential fields (Node-RED keeps them out of the flow file); the runtime stores only those it is told of. */
+  readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
 }
 
 type Done = (err?: Error) => void;
@@ -208,7 +210,7 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       });
     }
 
-    RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor);
+    RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor, spec.credentials ? { credentials: spec.credentials } as never : undefined);
 
     if (spec.admin && RED.httpAdmin) {
       const admin = RED.httpAdmin;

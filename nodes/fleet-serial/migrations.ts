@@ -1,0 +1,5 @@
+/** fleet-serial's saved-flow migrations: none yet (version 1 is the first saved shape). */
+import type { Migration } from '../shared/migrations';
+
+export const FLEET_SERIAL_VERSION = 1;
+export const migrations: readonly Migration[] = [];

@@ -84,6 +84,21 @@ export class SerialConnection extends EventEmitter<ConnectionEvents> implements 
     return () => { this.goneListeners.delete(fn); };
   }
 
+  /** Resolves once the port is open (at once when it is), rejects after `ms` naming why it is not. */
+  waitOpen(ms: number): Promise<void> {
+    if (this.state === 'open') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onState = (state: ConnectionState): void => {
+        if (state === 'open') { clearTimeout(t); this.off('state', onState); resolve(); }
+      };
+      const t = setTimeout(() => {
+        this.off('state', onState);
+        reject(new Error(`${this.path} did not open within ${ms} ms${this.reason ? ` (${this.reason})` : ''}`));
+      }, ms);
+      this.on('state', onState);
+    });
+  }
+
   write(text: string): Promise<void> {
     const port = this.port;
     if (!port || this.state !== 'open') return Promise.reject(new Error(`${this.path} is not open (${this.state}${this.reason ? `: ${this.reason}` : ''})`));

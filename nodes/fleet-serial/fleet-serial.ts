@@ -96,7 +96,12 @@ export = defineNode<SerialNodeConfig, InMessage>({
 
     const deviceConfig = (raw: unknown): Record<string, unknown> => {
       if (!isRecord(raw)) throw new Error(`fleet-serial: payload: ${t('errors.payload')}`);
-      for (const k of SECRET_FIELDS) if (own(raw, k)) throw new Error(`fleet-serial: payload.${k}: ${t('errors.secretInMessage')}`);
+      const found = SECRET_FIELDS.filter((k) => own(raw, k));
+      if (found.length > 0) {
+        // The refused message goes on to a catch node: take the secret out of it first.
+        for (const k of found) delete raw[k];
+        throw new Error(`fleet-serial: payload.${found[0]}: ${t('errors.secretInMessage')}`);
+      }
       return { ...config.defaults, ...raw };
     };
 

@@ -317,3 +317,20 @@ describe('shared serial connection (mock binding)', () => {
     await assert.rejects(new SerialConnection({ ...settings, path: '/dev/NONE' }, factory).write('x'), /not open/);
   });
 });
+
+describe('fleet-serial saved-flow migrations', () => {
+  it('fill a hand-written version 0 node with the defaults the parsers use', async () => {
+    const { migrate } = await import('../../nodes/shared/migrations');
+    const port = await import('../../nodes/fleet-serial-port/migrations');
+    const serial = await import('../../nodes/fleet-serial/migrations');
+    const p = migrate({ id: 'p', type: 'fleet-serial-port', path: '/dev/ttyUSB0' }, port.migrations, port.FLEET_SERIAL_PORT_VERSION);
+    assert.ok(p.ok);
+    assert.deepEqual([p.def.baudRate, p.def.dataBits, p.def.parity, p.def.stopBits, p.def.configVersion], [115200, 8, 'none', 1, 1]);
+    const s = migrate({ id: 's', type: 'fleet-serial', serial: 'p', baudRate: 9600 }, serial.migrations, serial.FLEET_SERIAL_VERSION);
+    assert.ok(s.ok);
+    assert.deepEqual([s.def.mode, s.def.timeoutS, s.def.wifiPasswordEnv], ['console', 10, 'FLEET_WIFI_PASSWORD']);
+    const kept = migrate({ id: 'p', type: 'fleet-serial-port', path: '/dev/x', baudRate: 9600 }, port.migrations, 1);
+    assert.ok(kept.ok);
+    assert.equal(kept.def.baudRate, 9600);
+  });
+});

@@ -334,3 +334,27 @@ describe('fleet-serial saved-flow migrations', () => {
     assert.equal(kept.def.baudRate, 9600);
   });
 });
+
+describe('provisioning JSON Schemas (schemas/v1/provisioning-*.json)', () => {
+  it('accept what the contract writes and its examples, and refuse what its parsers refuse', async () => {
+    const { default: Ajv } = await import('ajv');
+    const ajv = new Ajv({ strict: false });
+    const lineSchema = (await import('../../firmware/contract/schemas/v1/provisioning-line.json')).default as Record<string, unknown> & { examples: unknown[] };
+    const ackSchema = (await import('../../firmware/contract/schemas/v1/provisioning-ack.json')).default as Record<string, unknown> & { examples: unknown[] };
+    const line = ajv.compile(lineSchema);
+    const ack = ajv.compile(ackSchema);
+    const written = provisionLine({ ...CONFIG, username: 'u' }, SECRETS, 9);
+    assert.ok(written.ok);
+    assert.ok(line(JSON.parse(written.value)), JSON.stringify(line.errors));
+    for (const e of lineSchema.examples) {
+      assert.ok(line(e));
+      assert.ok(parseProvisionLine(JSON.stringify(e)).ok);
+    }
+    for (const e of ackSchema.examples) {
+      assert.ok(ack(e));
+      assert.equal(parseAckLine(JSON.stringify(e))?.ok, true);
+    }
+    assert.equal(ack({ ack: 'provision', seq: 1, ok: false }), false, 'a rejection needs its reason');
+    assert.equal(line({ ...JSON.parse(written.value), device_id: 'a/b' }), false);
+  });
+});

@@ -112,6 +112,14 @@ describe('fleet-serial over a real pseudo-terminal (socat) and a real Node-RED',
     assert.doesNotMatch(red.output, /\[error\]/);
   });
 
+  it('lists the machine\'s ports for the editor (no udevadm here: /dev is read) and stays up', async () => {
+    const { status, body } = await red.getJson<{ ports: Array<{ path: string }> }>('/fleet-serial-port/ports');
+    assert.equal(status, 200);
+    assert.ok(body.ports.some((p) => p.path === fs.realpathSync(hostPath)), JSON.stringify(body));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await red.getJson<unknown>('/fleet-serial-port/ports')).status, 200, 'Node-RED is still up');
+  });
+
   it('provisions the device, which then publishes on MQTT under its new id and joins the registry', async () => {
     client.publish('e2e/provision', JSON.stringify({ device_id: 'esp32-c3-201', port: broker.port, measurement_s: 1 }), { qos: 1 });
     await waitFor('a provisioning result', () => on('e2e/result').length >= 1, 15_000);

@@ -82,10 +82,10 @@ export interface NodeSpec<C, In> {
   /** Ask for a state store: context (Node-RED's, optional named store) or durable (a synced journal). */
   readonly state?: { readonly mode: StateMode; store?(def: SavedDef): string | undefined };
   create(kit: NodeKit<C>): NodeHandlers<In>;
+  /** Node-RED credentials (kept out of the flow file, in flows_cred.json); read with `node.credentials`. */
+  readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
   /** Admin endpoints the editor calls; registered once with the type. */
   admin?(routes: AdminRoutes, RED: NodeAPI): void;
-  /** Credential fields (Node-RED keeps them out of the flow file); the runtime stores only those it is told of. */
-  readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
 }
 
 type Done = (err?: Error) => void;
@@ -210,7 +210,8 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       });
     }
 
-    RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor, spec.credentials ? { credentials: spec.credentials } as never : undefined);
+    if (spec.credentials) RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor, { credentials: spec.credentials });
+    else RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor);
 
     if (spec.admin && RED.httpAdmin) {
       const admin = RED.httpAdmin;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { decodeFigures, healthFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
+import { decodeFigures, flushFigures, healthFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
 import { brokerFigures, brokerTable, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   await section('health', () => healthFigures(repeat));
   await section('alerts', () => routingFigures(repeat));
   await section('scale', () => scaleFigures(devices, repeat * 4));
+  await section('periodic', () => flushFigures(devices));
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));

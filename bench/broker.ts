@@ -78,17 +78,31 @@ interface Sample { sustained: number; p50: number; p99: number; cpuPct: number; 
 /** One line of the broker table: a flow at one offered rate, medians (min–max) of the repeats. */
 export interface BrokerRow { broker: string; variant: Variant; rate: number; samples: Sample[] }
 
+const probe = async (red: NodeRedProcess): Promise<Stats> => (await (await fetch(`${red.url}/bench-latency/bb-latency`)).json()) as Stats;
+
+/** Waits until the probe's count has not moved for 3 s (or `capMs` passed). */
+async function settle(red: NodeRedProcess, capMs: number): Promise<void> {
+  const until = Date.now() + capMs;
+  let last = -1;
+  for (let idle = 0; idle < 12 && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const c = (await probe(red)).count;
+    idle = c === last ? idle + 1 : 0;
+    last = c;
+  }
+}
+
 async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, devices: number, rate: number, seconds: number): Promise<Sample> {
   await fetch(`${red.url}/bench-latency/bb-latency/reset`, { method: 'POST' });
   const before = procStat(pid);
   const t0 = Date.now();
   const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), brokerUrl, String(devices), String(rate), String(seconds)], { maxBuffer: 1 << 20 });
   const pub = JSON.parse(stdout.trim().split('\n').pop()!) as { published: number; acked: number; seconds: number };
-  // Drain: wait until the count stops rising.
-  let stats = (await (await fetch(`${red.url}/bench-latency/bb-latency`)).json()) as Stats;
-  for (let idle = 0; idle < 10 && stats.count < pub.published;) {
+  // Drain: wait until every message is through, or the count has stopped rising for 3 s (a loss).
+  let stats = await probe(red);
+  for (let idle = 0; idle < 15 && stats.count < pub.published;) {
     await new Promise((r) => setTimeout(r, 200));
-    const next = (await (await fetch(`${red.url}/bench-latency/bb-latency`)).json()) as Stats;
+    const next = await probe(red);
     idle = next.count === stats.count ? idle + 1 : 0;
     stats = next;
   }
@@ -125,7 +139,8 @@ async function runVariant(broker: Broker, brokerName: string, variant: Variant, 
     const pid = red.pid;
     // Warm-up, not reported: every device seen once (first sight creates its records) and the JIT warm.
     await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), broker.url, String(devices), String(Math.min(rates[0], 5000)), '4'], { maxBuffer: 1 << 20 });
-    await new Promise((r) => setTimeout(r, 1000));
+    // The warm-up's backlog must be through before the first measured run, or it is counted there.
+    await settle(red, 120_000);
     const rows: BrokerRow[] = [];
     for (const rate of rates) {
       const samples: Sample[] = [];

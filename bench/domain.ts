@@ -114,7 +114,8 @@ export function healthFigures(repeat: number): Figure[] {
 /** Memory for N devices tracked by the registry (with last readings) and health, and the sweep over them. */
 export function scaleFigures(devices: number, repeat: number): Figure[] {
   const before = heapUsed();
-  const registry = new FleetRegistry(null, { flushMs: 1000 });
+  // The cap (10,000 by default) would refuse all but the first 10,000 devices and hide their records.
+  const registry = new FleetRegistry(null, { flushMs: 1000, maxDevices: devices });
   const tracker = new HealthTracker(defaultHealthConfig());
   const decoder = new Decoder();
   const at = 1_800_000_000_000;
@@ -131,6 +132,7 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
       registry.setHealth(id, tracker.snapshot(id));
     }
   }
+  if (registry.table.size !== devices || tracker.size !== devices) throw new Error(`tracked ${registry.table.size} / ${tracker.size} of ${devices} devices`);
   const total = heapUsed() - before;
   const perDevice = total / devices;
   // Nobody is silent yet: the sweep's everyday cost. Then every device silent at once: its worst.
@@ -187,7 +189,7 @@ export async function persistenceFigures(devices: number): Promise<Figure[]> {
     const decoder = new Decoder();
     const first = localFileStore(dir);
     await first.store.open();
-    const reg = new FleetRegistry(first.kv, { flushMs: 60_000 });
+    const reg = new FleetRegistry(first.kv, { flushMs: 60_000, maxDevices: devices });
     await reg.ready;
     for (let i = 0; i < devices; i++) {
       const r = decoder.decode({ topic: `esp32/mon-${i}/health`, payload: `{"uptime":${i},"free_memory":28000,"wifi_rssi":-60}`, receivedAt: 1_800_000_000_000 + i });
@@ -204,7 +206,7 @@ export async function persistenceFigures(devices: number): Promise<Figure[]> {
     const t2 = process.hrtime.bigint();
     const second = localFileStore(dir);
     await second.store.open();
-    const reg2 = new FleetRegistry(second.kv, { flushMs: 60_000 });
+    const reg2 = new FleetRegistry(second.kv, { flushMs: 60_000, maxDevices: devices });
     const loaded = await reg2.ready;
     const loadMs = Number(process.hrtime.bigint() - t2) / 1e6;
     await second.store.close();

@@ -80,7 +80,9 @@ describe('npm start: the dashboard pages', function () {
   it('Fleet page: every device of the virtual fleet, live, filtered by kind', async () => {
     await page.goto(api('/dashboard/fleet'));
     const rows = page.locator('.fleet-row');
-    await waitFor('a row for every device, scored', async () => (await rows.count()) === DEVICES && (await page.locator('.fleet-row .st-healthy').count()) > 0, 30_000);
+    // Rows come first from the retained presence (state unknown), then scored by fleet-health.
+    await waitFor('a row for every device, every one scored', async () => (await rows.count()) === DEVICES && (await page.locator('.fleet-row .st-unknown').count()) === 0, 40_000);
+    await waitFor('the health counts', async () => /devices: \d+ healthy/.test((await page.locator('.fleet-line').allTextContents()).join(' ')), 10_000);
     // Live: the "last seen" column moves without a reload.
     const seen = async () => (await page.locator('.fleet-row td:nth-child(7)').allTextContents()).join('|');
     const before = await seen();

@@ -144,6 +144,14 @@ describe('npm start: the dashboard pages', function () {
     await page.locator('.al-end').first().click();
     await waitFor('the silence ended in fleet-alerts', () => silences().length === 0, 10_000);
     await waitFor('the silence gone from the page', async () => (await page.locator('.al-silence-row').count()) === 0, 10_000);
+
+    // A matcher fleet-alerts refuses: its refusal (through the quick start's catch node) shows here, and no silence is listed.
+    await row.locator('.al-silence').click();
+    await page.locator('.al-matchers').fill('device=~"(("');
+    await page.locator('.al-create').click();
+    await waitFor('the refusal', async () => /silence refused: /.test((await page.locator('.al-refused').textContent({ timeout: 1000 }).catch(() => '')) ?? ''), 10_000);
+    assert.equal(await page.locator('.al-silence-row').count(), 0);
+    assert.equal(silences().length, 0);
   });
 
   it('logged no [error]', () => {
@@ -176,5 +184,20 @@ describe('the fleet view of the dashboard flow (its function node, run as Node-R
     const north = run({ topic: 'ui/filter', payload: { site: 'north' } })![0]!.payload!;
     assert.equal(north.shown, 5_000);
     assert.equal(north.rows!.length, 25);
+  });
+
+  it('sends fleet-alerts a silence only with a duration it offers, and forgets one fleet-alerts refused', () => {
+    assert.equal(run({ topic: 'ui/silence', payload: { matchers: ['device="dev-00001"'], duration: '30 years' } })![3], null);
+    const sent = run({ topic: 'ui/silence', payload: { matchers: ['device=~"(("'], duration: '1h' } })![3] as unknown as { topic: string; payload: { id: string; matchers: string[] } };
+    assert.equal(sent.topic, 'silence');
+    assert.deepEqual([...sent.payload.matchers], ['device=~"(("']);
+    // Through JSON, as the message reaches the browser (and out of the vm's realm, for deepEqual).
+    const listed = () => (JSON.parse(JSON.stringify(run({ topic: 'ui/ack', payload: { fingerprint: 'none' } })![2])) as { payload: { silences: Array<{ id: string }>; refused: string } }).payload;
+    assert.deepEqual(listed().silences.map((x) => x.id), [sent.payload.id]);
+    // What a catch node on fleet-alerts hands back: the message it refused, with the error.
+    assert.equal(run({ ...sent, error: { message: 'fleet-alerts: silence: missing closing )', source: { id: 'qs-alerts', type: 'fleet-alerts' } } }), null);
+    const after = listed();
+    assert.deepEqual(after.silences, []);
+    assert.match(after.refused, /silence refused: .*missing closing/);
   });
 });

@@ -158,7 +158,12 @@ export class SteelPusher {
 
   /** Time-outs due at `now`. */
   tick(now: number): UplinkResult {
-    return this.finish(this.tracker.expire(now), now);
+    const outcomes = this.tracker.expire(now);
+    // A load nobody confirmed may not have arrived: the next push sends it again.
+    for (const o of outcomes) {
+      if (o.operation === 'load') this.registry.noteStatus(o.device, { program_id: o.programId, status: 'Failed', message: o.message, timestamp: new Date(now).toISOString(), execution_time_ms: null }, now);
+    }
+    return this.finish(outcomes, now);
   }
 
   private finish(outcomes: Outcome[], now: number): UplinkResult {

@@ -152,7 +152,7 @@ export = defineNode<SteelPushConfig, InMessage>({
           throw err;
         }
         const publishes = r.publishes.map(publishMsg);
-        const extra: Record<string, unknown> = { action: action.value, skipped: r.skipped, sentTo: r.publishes.map((p) => p.device ?? 'broadcast') };
+        const extra: Record<string, unknown> = { operation: action.value, skipped: r.skipped, sentTo: r.publishes.map((p) => p.device ?? 'broadcast') };
         if (r.check) extra.findings = r.check.findings;
         send([publishes, r.outcomes.map(outcomeMsg), summaryMsg(r.summary, extra), r.alerts.map(alertMsg)]);
         state.set(COUNTS, get().tracker.snapshot());

@@ -37,14 +37,20 @@ export interface DeviceHooks {
 class Env {
   private readonly vars = new Map<string, Value>();
   constructor(private readonly parent: Env | null) {}
+  private owner(name: string): Env | null {
+    if (this.vars.has(name)) return this;
+    return this.parent ? this.parent.owner(name) : null;
+  }
   lookup(name: string): Value {
-    for (let e: Env | null = this; e; e = e.parent) if (e.vars.has(name)) return e.vars.get(name) as Value;
-    throw new SteelRuntimeError(`free identifier: ${name}`);
+    const e = this.owner(name);
+    if (!e) throw new SteelRuntimeError(`free identifier: ${name}`);
+    return e.vars.get(name) as Value;
   }
   define(name: string, v: Value): void { this.vars.set(name, v); }
   set(name: string, v: Value): void {
-    for (let e: Env | null = this; e; e = e.parent) if (e.vars.has(name)) { e.vars.set(name, v); return; }
-    throw new SteelRuntimeError(`set!: ${name} is not bound`);
+    const e = this.owner(name);
+    if (!e) throw new SteelRuntimeError(`set!: ${name} is not bound`);
+    e.vars.set(name, v);
   }
 }
 

@@ -102,7 +102,7 @@ export class SteelPusher {
   push(cmd: Command, now: number): PushResult {
     const devices = this.resolve(cmd.targets);
     if (devices !== null && devices.length === 0) throw new Error(cmd.targets.type === 'selector' ? `the selector ${cmd.targets.text.join(', ')} matches no device in the registry` : 'no target device');
-    let publishes: Publish[] = [];
+    let publishes: Publish[];
     let skipped: string[] = [];
     let check: CheckResult | null = null;
     let version: string | null = cmd.version;

@@ -166,7 +166,7 @@ RED.nodes.registerType('fleet-steel', {
     migrateOnOpen(this, migrations, FLEET_STEEL_VERSION, FIELDS);
     const api = RED as unknown as EditorApi;
     codeEditor = api.editor.createEditor({ id: 'fleet-steel-source-editor', mode: codeMode(api), value: typeof this.source === 'string' ? this.source : '' });
-    const node = this;
+    const node: EditorNode = this as EditorNode;
     codeEditor.getSession().on('change', () => scheduleCheck(node));
     $('#node-input-profile').on('change', () => scheduleCheck(node));
     $('#node-input-sourceFrom, #node-input-targetType, #node-input-action').on('change', showRows);

@@ -38,6 +38,8 @@ export interface SteelDeviceSpec {
   readonly id: string;
   readonly seed?: number;
   readonly faults?: readonly SteelFault[];
+  /** The interpreter's step limit (a runaway program fails at it); default 200,000. */
+  readonly maxSteps?: number;
 }
 
 /** What a program did on its last run, for tests and the demo. */
@@ -56,6 +58,7 @@ export class SteelDevice {
   lastRun: RunRecord | null = null;
   private readonly rnd: Random;
   private readonly bootedAt: number;
+  private readonly maxSteps: number;
   private temperature: number;
   private humidity: number;
 
@@ -64,6 +67,7 @@ export class SteelDevice {
     for (const f of spec.faults ?? []) this.faults.add(f);
     this.rnd = new Random(spec.seed ?? 1);
     this.bootedAt = now;
+    this.maxSteps = spec.maxSteps ?? 200_000;
     this.temperature = this.rnd.between(20, 26);
     this.humidity = this.rnd.between(35, 60);
   }
@@ -171,7 +175,7 @@ export class SteelDevice {
       uptime: () => Math.floor((now - this.bootedAt) / 1000),
       memory: () => map({ total_bytes: 327_680, free_bytes: 180_000, used_bytes: 147_680, largest_free_block: 110_000 }),
       deviceInfo: () => map({ device_id: this.id, platform: 'esp32-c3 (simulated)', firmware_version: '1.0.0' }),
-    });
+    }, this.maxSteps);
     let success = true;
     let result: string | null = null;
     let error: string | null = null;

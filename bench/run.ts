@@ -14,6 +14,7 @@ import { brokerFigures } from './broker';
 import { pipelineFigures } from './pipeline';
 import { otaFigures } from './ota';
 import { steelFigures } from './steel';
+import { commandFigures } from './command';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));
+  await section('command', () => commandFigures(repeat, quick ? 2_000 : 10_000));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
   if (!process.argv.includes('--no-broker')) {
     const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 30_000, 40_000];

@@ -37,7 +37,10 @@ export function readSteelUplink(topic: unknown, raw: unknown): SteelUplink | nul
   const bad = (errors: readonly FieldError[]): SteelUplink => ({ kind: 'invalid', device, route: m.route, errors });
   switch (m.route) {
     case 'steel.status-report': { const r = parseStatusReport(payload); return r.ok ? { kind: 'status', device, value: r.value } : bad(r.errors); }
-    case 'steel.status-full-report': { const r = parseFullReport(payload); return r.ok ? { kind: 'full-report', device, value: r.value } : bad(r.errors); }
+    case 'steel.status-full-report': {
+      // fleet-decode moves device_id into msg.device; the topic names the same device.
+      const body = payload !== null && typeof payload === 'object' && !Buffer.isBuffer(payload) && !Array.isArray(payload) && !Object.hasOwn(payload, 'device_id') ? { ...payload, device_id: device } : payload;
+      const r = parseFullReport(body); return r.ok ? { kind: 'full-report', device, value: r.value } : bad(r.errors); }
     case 'steel.result': { const r = parseResult(payload); return r.ok ? { kind: 'result', device, value: r.value } : bad(r.errors); }
     case 'steel.shadow-update': { const r = parseShadowUpdate(payload); return r.ok ? { kind: 'shadow', device, value: r.value } : bad(r.errors); }
     default: return null;

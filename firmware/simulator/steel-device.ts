@@ -16,9 +16,10 @@
 import mqtt, { type MqttClient } from 'mqtt';
 
 import {
-  STEEL_BROADCAST, matchSteelTopic, parseLoadMessage, parseRequest, steelChecksum,
+  STEEL_BROADCAST, STEEL_BROADCAST_OPERATIONS, STEEL_OPERATIONS, matchSteelTopic, steelTopic, parseLoadMessage, parseRequest, steelChecksum,
   type SteelFullReport, type SteelLoadMessage, type SteelResult, type SteelStatus, type SteelStatusReport,
 } from '../contract/steel';
+import { topicFor } from '../contract/topics';
 import type { Publication } from './device';
 import { Random, round } from './random';
 import { Interpreter, SteelRuntimeError, display, type Value } from './steel-interpreter';
@@ -74,10 +75,7 @@ export class SteelDevice {
 
   /** The topics the device subscribes to (subscribe_to_program_topics). */
   subscriptions(): string[] {
-    return [
-      ...['load', 'execute', 'stop', 'remove', 'status'].map((op) => `steel-programs/${this.id}/${op}`),
-      `steel-programs/${STEEL_BROADCAST}/load`, `steel-programs/${STEEL_BROADCAST}/execute`,
-    ];
+    return [...STEEL_OPERATIONS.map((op) => steelTopic(op, this.id)), ...STEEL_BROADCAST_OPERATIONS.map((op) => steelTopic(op, STEEL_BROADCAST))];
   }
 
   /** One incoming message; returns what the device publishes in answer. */
@@ -100,8 +98,9 @@ export class SteelDevice {
     return [];
   }
 
-  private pub(suffix: string, body: unknown): Publication {
-    return { topic: `steel-programs/${this.id}/${suffix}`, payload: JSON.stringify(body), qos: 1, retain: false };
+  private pub(suffix: 'status/report' | 'status/full-report' | 'result', body: unknown): Publication {
+    const route = suffix === 'result' ? 'steel.result' : suffix === 'status/report' ? 'steel.status-report' : 'steel.status-full-report';
+    return { topic: topicFor(route, { device: this.id }), payload: JSON.stringify(body), qos: 1, retain: false };
   }
 
   private setStatus(id: string, status: SteelStatus, message: string | null, ms: number | null, now: number): SteelStatusReport {

@@ -7,6 +7,7 @@ import {
   STEEL_BROADCAST, buildRequest, steelTopic,
   type SteelOperation,
 } from '../../firmware/contract/steel';
+import { KIND } from '../../firmware/contract/topics';
 import { makeAlert, type FleetAlert } from '../health/alert';
 import type { CheckOptions, CheckResult } from './checker';
 import { prepareLoad, type SteelProgramRegistry } from './program';
@@ -67,7 +68,7 @@ export interface PusherOptions {
 }
 
 /** A device's kind says it runs Steel; a device the registry does not know the kind of may. */
-const steelCapable = (d: SelectableDevice): boolean => d.kind === 'steel-device' || d.kind === null;
+const steelCapable = (d: SelectableDevice): boolean => d.kind === KIND.steelDevice || d.kind === null;
 
 export class SteelPusher {
   readonly tracker: PushTracker;
@@ -180,7 +181,7 @@ export class SteelPusher {
     const alerts: FleetAlert[] = [];
     for (const o of outcomes) {
       const k = `${o.device}\u0000${o.programId}`;
-      const labels = { program: o.programId, kind: 'steel-device' };
+      const labels = { program: o.programId, kind: KIND.steelDevice };
       if (o.outcome === 'failure' || o.outcome === 'timeout') {
         // One alert name for a failure and a time-out, so the success that follows resolves either.
         const name = 'SteelProgramFailed';
@@ -201,7 +202,7 @@ export class SteelPusher {
     for (const programId of new Set(outcomes.map((o) => o.programId))) {
       const s = this.tracker.summary(programId);
       if (s.successRate === null || s.pending > 0) continue;
-      const labels = { program: programId, kind: 'steel-device' };
+      const labels = { program: programId, kind: KIND.steelDevice };
       const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
       if (s.meetsTarget === false && !this.rateFiring.has(programId)) {
         this.rateFiring.set(programId, now);

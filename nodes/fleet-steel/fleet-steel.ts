@@ -14,7 +14,7 @@ import { SteelPusher, type Publish } from '../../lib/steel/pusher';
 import type { Outcome, ProgramSummary } from '../../lib/steel/push-tracker';
 import { readSteelUplink } from '../../lib/steel/uplink';
 import { compileSelector } from '../../lib/steel/selector';
-import { programIdProblem } from '../../firmware/contract/steel';
+import { matchSteelTopic, programIdProblem } from '../../firmware/contract/steel';
 import type { FleetAlert } from '../../lib/health/alert';
 import { defineNode, type Send } from '../shared/kit';
 import { registryOf } from '../shared/registry-node';
@@ -23,7 +23,7 @@ import { FLEET_STEEL_VERSION, migrations } from './migrations';
 
 type InMessage = NodeMessageInFlow & {
   action?: unknown; targets?: unknown; target?: unknown; programId?: unknown; programName?: unknown; version?: unknown;
-  force?: unknown; parameters?: unknown; autoStart?: unknown; file?: unknown;
+  force?: unknown; parameters?: unknown; autoStart?: unknown; file?: unknown; contract?: unknown;
 };
 
 const COUNTS = 'counts';
@@ -120,6 +120,10 @@ export = defineNode<SteelPushConfig, InMessage>({
           emit(send, get().uplink(up, now));
           return;
         }
+
+        // A device message that is not a Steel answer (fleet-decode passes on OTA progress, our own
+        // downlinks when it decodes commands) is not a command: acting on it could loop a load back out.
+        if (matchSteelTopic(msg.topic) !== null || (msg.contract !== null && typeof msg.contract === 'object')) return;
 
         const action = msg.action === undefined ? { ok: true as const, value: config.action } : parseAction(msg.action, 'msg.action');
         if (!action.ok) throw new Error(`fleet-steel: ${action.field}: ${action.reason}`);

@@ -5,6 +5,7 @@
  * names stay on the server, so the dialog does not carry them. Devices are picked from the chosen
  * fleet-registry's endpoint. Every field is checked by the runtime's parser (parseSteelPushConfig).
  */
+import { KIND } from '../../../firmware/contract/topics';
 import { parseSteelPushConfig } from '../../../lib/steel/push-config';
 import { askRuntime, getFromRuntime, migrateOnOpen, showResult, validator } from '../../shared/editor/helpers';
 import { FLEET_STEEL_VERSION, migrations } from '../migrations';
@@ -92,7 +93,7 @@ function showRows(): void {
   const tt = $('#node-input-targetType').val();
   $('.fleet-steel-target-row').toggle(tt === 'device' || tt === 'list' || tt === 'selector');
   $('#fleet-steel-picker, #fleet-steel-pick').prop('disabled', tt === 'selector');
-  $('#node-input-target').attr('placeholder', tt === 'selector' ? 'kind="steel-device"\nsite=~"north|south"' : tt === 'list' ? 'steel-001\nsteel-002' : 'steel-001');
+  $('#node-input-target').attr('placeholder', tt === 'selector' ? `kind="${KIND.steelDevice}"\nsite=~"north|south"` : tt === 'list' ? 'steel-001\nsteel-002' : 'steel-001');
   $('#node-input-autoStart').closest('.form-row').toggle(action === 'load');
 }
 
@@ -108,7 +109,7 @@ function loadPicker(node: EditorNode): void {
   getFromRuntime<{ devices: DeviceRow[] }>(`fleet-registry/${encodeURIComponent(registry)}/devices`, { limit: 500 }, {
     messageElement: '#fleet-steel-picker-message', node,
     done: (answer) => {
-      const rows = answer.devices.filter((d) => d.kind === 'steel-device' || d.kind === null);
+      const rows = answer.devices.filter((d) => d.kind === KIND.steelDevice || d.kind === null);
       for (const d of rows) $('<option>').val(d.id).text(`${d.id}${d.online ? '' : ' (offline)'}`).appendTo($p);
     },
     fail: (xhr) => {

@@ -42,10 +42,10 @@ export async function flushFigures(devices: number): Promise<Figure[]> {
   const tracker = new HealthTracker(defaultHealthConfig());
   for (let i = 0; i < devices; i++) {
     const id = `esp32-c3-full-${i}`;
-    const r = decoder.decode({ topic: `esp32c3/full/${id}/heartbeat`, payload: `{"uptime":${i},"free_heap":46000,"wifi_rssi":-58,"sequence":${i}}`, receivedAt: 1_800_000_000_000 });
+    const r = decoder.decode({ topic: topicFor('esp32c3.heartbeat', { arch: 'full', device: id }), payload: `{"uptime":${i},"free_heap":46000,"wifi_rssi":-58,"sequence":${i}}`, receivedAt: 1_800_000_000_000 });
     if (!r.ok) throw new Error(JSON.stringify(r.reject));
     reg.record(r.value);
-    tracker.observe({ id, kind: r.value.kind, deviceKind: 'env-sensor', arch: 'full', payload: r.value.payload, at: 1_800_000_000_000 });
+    tracker.observe({ id, kind: r.value.kind, deviceKind: KIND.envSensor, arch: 'full', payload: r.value.payload, at: 1_800_000_000_000 });
     reg.setHealth(id, tracker.snapshot(id));
   }
   const t = process.hrtime.bigint();

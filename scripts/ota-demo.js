@@ -21,13 +21,14 @@ const dist = (...p) => path.join(root, 'dist', ...p);
 
 const DEMO_IMAGE = 'env-sensor-1.3.0';
 const DEMO_VERSION = '1.3.0';
-const DEMO_KIND = 'env-sensor';
+// The kind comes from the contract, read once dist/ exists (start.js builds it first).
+const demoKind = () => require(dist('firmware', 'contract', 'topics.js')).KIND.envSensor;
 
 /** A deterministic stand-in for an ESP-IDF app image: a header naming it, then filler. */
 function demoImage() {
   const size = 256 * 1024;
   const img = Buffer.alloc(size);
-  img.write(`\xe9ESP32-FLEET DEMO ${DEMO_KIND} ${DEMO_VERSION}\n`, 0, 'latin1');
+  img.write(`\xe9ESP32-FLEET DEMO ${demoKind()} ${DEMO_VERSION}\n`, 0, 'latin1');
   let x = 0x9e3779b9;
   for (let i = 64; i < size; i++) {
     x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
@@ -58,12 +59,12 @@ function prepare(userDir) {
     const key = readPrivateKey(fs.readFileSync(keyFile, 'utf8'));
     if (!key.ok) throw new Error(`${keyFile}: ${key.reason}`);
     const image = demoImage();
-    const r = repo.add(DEMO_IMAGE, image, signImage(image, key.value, { version: DEMO_VERSION, kind: DEMO_KIND }));
+    const r = repo.add(DEMO_IMAGE, image, signImage(image, key.value, { version: DEMO_VERSION, kind: demoKind() }));
     if (!r.ok) throw new Error(`demo image refused: ${r.reason}`);
     created = true;
   }
   if (created) console.log(`[ota-demo] signed ${DEMO_IMAGE} with a new key pair in ${base}`);
-  return { publicPem, folder: path.join('ota-demo', 'images'), image: DEMO_IMAGE, version: DEMO_VERSION, kind: DEMO_KIND };
+  return { publicPem, folder: path.join('ota-demo', 'images'), image: DEMO_IMAGE, version: DEMO_VERSION, kind: demoKind() };
 }
 
 /** Gives the flow's fleet-ota nodes the demo's public key and folder (the flow ships without keys). */

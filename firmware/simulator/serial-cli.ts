@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 
 import { SerialDevice } from './serial-device';
+import { KIND } from '../contract/topics';
 
 const USAGE = `usage: esp32-fleet-sim-serial --port /tmp/fleet-dev [--id esp32-c3-unprovisioned] [--kind env-sensor|audio-device]
                               [--perf-ms 60000] [--seed 1] [--no-echo] [--unknown-ssid NAME]
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string' },
       id: { type: 'string', default: 'esp32-c3-unprovisioned' },
-      kind: { type: 'string', default: 'env-sensor' },
+      kind: { type: 'string', default: KIND.envSensor },
       'perf-ms': { type: 'string', default: '60000' },
       seed: { type: 'string', default: '1' },
       'no-echo': { type: 'boolean', default: false },
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   });
   if (values.help) { console.log(USAGE); return; }
   const perf = Number(values['perf-ms']);
-  if (!values.port || !(perf >= 100) || (values.kind !== 'env-sensor' && values.kind !== 'audio-device')) {
+  if (!values.port || !(perf >= 100) || (values.kind !== KIND.envSensor && values.kind !== KIND.audioDevice)) {
     console.error(USAGE);
     process.exitCode = 2;
     return;

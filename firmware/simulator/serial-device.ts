@@ -11,13 +11,17 @@ import { ackLine, AWAITING_PROVISIONING, deviceIdLine, parseProvisionLine, type 
 import { LineSplitter } from '../../lib/serial/line-splitter';
 import { GUIDE_INTERVALS, VirtualDevice } from './device';
 import { VirtualFleet } from './fleet';
+import { KIND } from '../contract/topics';
+
+/** The kinds that have a serial console in the simulator. */
+export type SerialKind = typeof KIND.envSensor | typeof KIND.audioDevice;
 
 export interface SerialDeviceOptions {
   /** The port the device sits on, e.g. one end of `socat pty,link=/tmp/dev pty,link=/tmp/host`. */
   readonly path: string;
   /** The id it announces before provisioning (a factory id). */
   readonly factoryId?: string;
-  readonly kind?: 'env-sensor' | 'audio-device';
+  readonly kind?: SerialKind;
   readonly seed?: number;
   /** Milliseconds between [PERF] reports (the firmware's is a minute). */
   readonly perfEveryMs?: number;
@@ -56,11 +60,11 @@ export class SerialDevice extends EventEmitter<SerialDeviceEvents> {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private model: VirtualDevice;
-  private readonly kind: 'env-sensor' | 'audio-device';
+  private readonly kind: SerialKind;
 
   constructor(private readonly opts: SerialDeviceOptions) {
     super();
-    this.kind = opts.kind ?? 'env-sensor';
+    this.kind = opts.kind ?? KIND.envSensor;
     this.id = opts.factoryId ?? 'esp32-c3-unprovisioned';
     this.model = new VirtualDevice({ id: this.id, kind: this.kind, arch: 'full', seed: opts.seed ?? 1 });
   }
@@ -135,7 +139,7 @@ export class SerialDevice extends EventEmitter<SerialDeviceEvents> {
     // Step the model so heap and timing drift as the firmware's would between reports.
     this.model.expedite(now);
     this.model.due(now);
-    if (this.kind === 'audio-device') {
+    if (this.kind === KIND.audioDevice) {
       const l = this.model.consoleLines(now);
       this.print(l.length ? l : [audioHealthLine(230_000, -55, 0, true)]);
       return;

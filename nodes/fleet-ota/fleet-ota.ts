@@ -24,6 +24,9 @@ import { defineNode, type NodeKit } from '../shared/kit';
 import { registryOf } from '../shared/registry-node';
 import { serve } from './http';
 import { FLEET_OTA_VERSION, migrations } from './migrations';
+import { TOPIC_ROUTES } from '../../firmware/contract/topics';
+
+const OTA_PROGRESS_PATTERN = TOPIC_ROUTES.find((r) => r.id === 'ota.progress')?.pattern ?? '';
 
 type InMessage = NodeMessageInFlow & { action?: unknown; device?: unknown; kind?: unknown; contract?: unknown };
 
@@ -71,7 +74,7 @@ function readProgress(msg: InMessage): { device: string; result: FieldResult<Ota
   if (steelStatus) return { device: steelStatus, result: parseSteelStatus(msg.payload) };
   const steelReq = topicDevice(topic, STEEL_OTA_TOPICS.firmwareRequest);
   if (steelReq) return { device: steelReq, result: parseSteelFirmwareRequest(msg.payload) };
-  const ours = topicDevice(topic, 'ota/progress/{device}');
+  const ours = topicDevice(topic, OTA_PROGRESS_PATTERN);
   if (msg.kind === 'ota-progress' || ours) {
     const device = dev ?? ours;
     if (!device) return null;

@@ -14,6 +14,7 @@ import type { Lease } from '../fleet-serial-port/pool';
 import { isSerialPortNode } from '../fleet-serial-port/port-node';
 import { defineNode, type NodeKit } from '../shared/kit';
 import { FLEET_SERIAL_VERSION, migrations } from './migrations';
+import { CONSOLE_TOPIC, consoleTopic } from '../../firmware/contract/topics';
 
 type InMessage = NodeMessageInFlow & { port?: unknown };
 interface Credentials { wifiPassword?: string; mqttPassword?: string }
@@ -75,7 +76,7 @@ export = defineNode<SerialNodeConfig, InMessage>({
     const onLine = (line: string, at: number): void => {
       lines++;
       const device = conn.deviceId;
-      kit.send([{ topic: device ? `console/${device}` : 'console', payload: redactor.redact(line), port: conn.path, deviceId: device ?? undefined, timestamp: at }]);
+      kit.send([{ topic: device ? consoleTopic(device) : CONSOLE_TOPIC, payload: redactor.redact(line), port: conn.path, deviceId: device ?? undefined, timestamp: at }]);
       status.set(() => ({ fill: 'green', shape: 'dot', text: t('status.lines', { where: device ? `${conn.path} · ${device}` : conn.path, lines }) }));
     };
     conn.on('state', onState);

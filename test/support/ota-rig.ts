@@ -25,6 +25,10 @@ import { parseProgress } from '../../lib/ota/progress';
 import { ImageRepository } from '../../lib/ota/repository';
 import type { RolloutSummary } from '../../lib/ota/rollout';
 import { Journal } from '../../lib/store/journal';
+import { KIND, topicFor } from '../../firmware/contract/topics';
+import { filterMatches } from '../../firmware/contract/subscriptions';
+
+const PRESENCE = topicFor('esp32c3.presence', { arch: '+', device: '+' });
 
 export interface RigOptions {
   readonly devices: number;
@@ -57,7 +61,7 @@ export async function runRollout(o: RigOptions): Promise<RigResult> {
   const image = Buffer.alloc(o.imageBytes ?? 64 * 1024, 7);
   const trusted = trustedKeys([keys.publicPem]).keys;
   const repo = new ImageRepository(path.join(dir, 'images'), trusted);
-  const added = repo.add('env-1.3.0', image, signImage(image, createPrivateKey(keys.privatePem), { version: '1.3.0', kind: 'env-sensor' }));
+  const added = repo.add('env-1.3.0', image, signImage(image, createPrivateKey(keys.privatePem), { version: '1.3.0', kind: KIND.envSensor }));
   if (!added.ok) throw new Error(added.reason);
   const journal = Journal.open(path.join(dir, 'ota.jsonl'));
   let controller: OtaController | null = null;
@@ -73,7 +77,7 @@ export async function runRollout(o: RigOptions): Promise<RigResult> {
   const httpUrl = `http://127.0.0.1:${(httpServer.address() as net.AddressInfo).port}/fleet/ota/firmware`;
   controller = new OtaController({ store: { keys: () => [...journal.keys()], get: (k) => journal.get(k), commit: (c) => journal.commit(c) }, repository: repo, secret: 'rig-secret-of-enough-bytes', downloadUrl: httpUrl, tokenTtlSeconds: 3600 });
 
-  const devices = fleetSpecs(o.devices, 3, { 'env-sensor': 1 }).map((s) => new VirtualDevice(s));
+  const devices = fleetSpecs(o.devices, 3, { [KIND.envSensor]: 1 }).map((s) => new VirtualDevice(s));
   const agent = new OtaDeviceAgent({ brokerUrl, devices, trustedKeys: [keys.publicPem], stepMs: o.stepMs ?? 5, chunkBytes: 64 * 1024 });
   for (const [i, f] of o.faults ?? []) agent.inject(devices[i].id, f);
   await agent.start();
@@ -83,7 +87,7 @@ export async function runRollout(o: RigOptions): Promise<RigResult> {
   const alerts: string[] = [];
   let done: RolloutSummary | null = null;
   const deliver = (out: Outbound): void => {
-    for (const c of out.commands) { if (c.topic.startsWith('ota/update/')) commands++; side.publish(c.topic, JSON.stringify(c.payload), { qos: 1 }); }
+    for (const c of out.commands) { if (c.topic.startsWith(topicFor('ota.update', { device: '' }))) commands++; side.publish(c.topic, JSON.stringify(c.payload), { qos: 1 }); }
     for (const a of out.alerts) alerts.push(`${a.name}:${a.device ?? 'fleet'}`);
     if (out.summary && (out.summary.status === 'completed' || out.summary.status === 'aborted')) done = out.summary;
   };
@@ -92,17 +96,17 @@ export async function runRollout(o: RigOptions): Promise<RigResult> {
     const p = parseProgress(payload);
     if (p.ok) deliver(c.progress(topic.split('/')[2], p.value, Date.now()));
   });
-  await side.subscribeAsync('ota/progress/+', { qos: 1 });
+  await side.subscribeAsync(topicFor('ota.progress', { device: '+' }), { qos: 1 });
   // The version a device reports after a reboot (its birth), as fleet-decode hands it on.
   side.on('message', (topic, payload) => {
-    if (!topic.endsWith('/presence') || !topic.startsWith('esp32c3/')) return;
+    if (!filterMatches(PRESENCE, topic)) return;
     try {
       const b = JSON.parse(payload.toString()) as { firmware_version?: unknown };
       const id = topic.split('/')[2];
       if (typeof b.firmware_version === 'string' && c.active?.has(id)) deliver(c.handle({ type: 'version', device: id, version: b.firmware_version, at: Date.now() }));
     } catch { /* not ours */ }
   });
-  await side.subscribeAsync('esp32c3/+/+/presence', { qos: 1 });
+  await side.subscribeAsync(PRESENCE, { qos: 1 });
 
   const plan = parsePlan(o.plan);
   if (!plan.ok) throw new Error(`${plan.field} ${plan.reason}`);

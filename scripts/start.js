@@ -102,6 +102,11 @@ async function main() {
   await fleet.start();
   console.log(`[start] virtual fleet: ${devices} devices at ${speed}x the guides' rates`);
   const otaAgent = await otaDemo.startDevices(fleet, `mqtt://${mqttHost}:${mqttPort}`, demo);
+  // Three Steel devices (steel-001 … steel-003) for the steel-push example: they take programs and answer.
+  const { SteelFleet } = require(path.join(root, 'dist', 'firmware', 'simulator', 'steel-device.js'));
+  const steel = new SteelFleet({ brokerUrl: `mqtt://${mqttHost}:${mqttPort}`, devices: 3, controlTopic: true });
+  await steel.start();
+  console.log('[start] Steel devices steel-001 … steel-003 for the steel-push example');
 
   const red = spawn(process.execPath, [path.join(__dirname, 'node-red-server.js')], { cwd: root, stdio: 'inherit', env: { ...process.env, ...sinks.env } });
   console.log(`[start] Node-RED on http://${settings.uiHost}:${settings.uiPort}/`);
@@ -117,6 +122,7 @@ async function main() {
     // Node-RED writes its context on the way out: wait for it (10 s at most) before going.
     await Promise.race([redExited, new Promise((r) => setTimeout(r, 10_000))]);
     await otaAgent.stop();
+    await steel.stop();
     await fleet.stop();
     await sinks.close();
     await new Promise((r) => broker.close(r));

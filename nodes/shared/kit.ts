@@ -73,6 +73,8 @@ export interface NodeSpec<C, In> {
   create(kit: NodeKit<C>): NodeHandlers<In>;
   /** Admin endpoints the editor calls; registered once with the type. */
   admin?(routes: AdminRoutes, RED: NodeAPI): void;
+  /** Credential fields (kept by Node-RED outside the flow file, never exported). */
+  readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
 }
 
 type Done = (err?: Error) => void;
@@ -184,7 +186,8 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       });
     }
 
-    RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor);
+    if (spec.credentials) RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor, { credentials: spec.credentials });
+    else RED.nodes.registerType(spec.type, KitNode as unknown as NodeConstructor);
 
     if (spec.admin && RED.httpAdmin) {
       const admin = RED.httpAdmin;

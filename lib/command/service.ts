@@ -112,7 +112,6 @@ export class CommandService {
     this.redactor = Redactor.from(secrets);
     this.capacity = options.auditCapacity ?? 1000;
     this.audit = new AuditTrail(this.capacity);
-    this.restore();
   }
 
   /**
@@ -131,7 +130,8 @@ export class CommandService {
 
   get redact(): Redactor { return this.redactor; }
 
-  private restore(): void {
+  /** Reads the store back (call once it is restored, before the first message). */
+  restore(): void {
     const audit: AuditEntry[] = [];
     for (const k of this.store.keys()) {
       const v = this.store.get(k);

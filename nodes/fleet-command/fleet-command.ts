@@ -203,6 +203,7 @@ function create(kit: NodeKit<CommandNodeConfig>) {
 
   return {
     ready() {
+      service.restore();
       if (configured?.ok) service.setFleet(configured.fleet);
       else if (configured && !configured.ok) node.warn(service.redact.text(`fleet-command: ${fleetErrorText(configured.errors)}`));
       status.now({ fill: 'grey', shape: 'ring', text: t('status.ready', { mode: config.mode }) });

@@ -102,7 +102,7 @@ function create(kit: NodeKit<CommandNodeConfig>) {
 
   function fleetFrom(msg: InMessage): { fleet: FleetModel; text: string } {
     const text = textOf(msg.payload);
-    let parsed: FleetParse | null = null;
+    let parsed: FleetParse | null;
     let raw = config.fleetFile;
     if (text !== null && text.trim() !== '') { parsed = parseFleetFile(text, { file: 'msg.payload' }); raw = text; }
     else if (isObj(msg.payload) && isObj(msg.payload.fleet)) {

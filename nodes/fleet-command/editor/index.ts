@@ -31,6 +31,50 @@ function phrase(mode: string, scope: string, targets: string): string | null {
   return null;
 }
 
+/** Mode-dependent rows, the confirmation reminder, the fleet-file check and the device picker. */
+function prepare(node: EditorNode): void {
+  const show = () => {
+    const mode = inputs.text('#node-input-mode');
+    $('.fleet-command-push').toggle(mode === 'push');
+    $('.fleet-command-reset').toggle(mode === 'reset');
+    $('.fleet-command-emergency').toggle(mode === 'emergency');
+    const p = phrase(mode, inputs.text('#node-input-scope'), inputs.text('#node-input-targets'));
+    $('.fleet-command-confirm').toggle(p !== null);
+    if (p !== null) $('#fleet-command-confirm').text(node._('fleet-command.editor.confirm', { phrase: p }));
+  };
+  $('#node-input-mode, #node-input-scope, #node-input-targets').on('change keyup', show);
+  show();
+
+  $('#fleet-command-check').on('click', () => {
+    // Relative URL: works under any httpAdminRoot.
+    askRuntime<ValidateAnswer>('fleet-command/validate', { text: inputs.text('#node-input-fleetFile') }, {
+      messageElement: '#fleet-command-check-result', node,
+      done: (a) => {
+        const lines = [...a.errors, ...a.warnings.map((w) => `warning: ${w}`)];
+        const head = a.ok ? node._('fleet-command.editor.valid', { devices: a.devices ?? 0 }) : node._('fleet-command.editor.invalid', { count: a.errors.length });
+        showResult('#fleet-command-check-result', a.ok, [head, ...lines.slice(0, 12)].join('\n'));
+      },
+    });
+  });
+
+  $('#fleet-command-pick').on('click', () => {
+    const reg = inputs.text('#node-input-registry');
+    if (!reg || reg === '_ADD_') { showResult('#fleet-command-check-result', false, node._('fleet-command.editor.noRegistry')); return; }
+    getFromRuntime<DevicesAnswer>(`fleet-registry/${encodeURIComponent(reg)}/devices`, { limit: 500 }, {
+      messageElement: '#fleet-command-check-result', node,
+      done: (a) => {
+        const chosen = new Set(inputs.text('#node-input-targets').split(/[\s,]+/).filter(Boolean));
+        const $s = $('#fleet-command-devices').empty().show();
+        for (const d of a.devices) $('<option>').val(d.id).text(d.id).prop('selected', chosen.has(d.id)).appendTo($s);
+        $s.off('change').on('change', () => {
+          const v = $s.val();
+          $('#node-input-targets').val(Array.isArray(v) ? v.join(', ') : '').trigger('change');
+        });
+      },
+    });
+  });
+}
+
 RED.nodes.registerType('fleet-command', {
   category: 'ESP32 fleet',
   color: '#e2b48f',
@@ -63,46 +107,6 @@ RED.nodes.registerType('fleet-command', {
   paletteLabel: 'fleet command',
   oneditprepare() {
     migrateOnOpen(this, migrations, FLEET_COMMAND_VERSION, DEFAULTS);
-    const node = this;
-    const show = () => {
-      const mode = inputs.text('#node-input-mode');
-      $('.fleet-command-push').toggle(mode === 'push');
-      $('.fleet-command-reset').toggle(mode === 'reset');
-      $('.fleet-command-emergency').toggle(mode === 'emergency');
-      const p = phrase(mode, inputs.text('#node-input-scope'), inputs.text('#node-input-targets'));
-      $('.fleet-command-confirm').toggle(p !== null);
-      if (p !== null) $('#fleet-command-confirm').text(node._('fleet-command.editor.confirm', { phrase: p }));
-    };
-    $('#node-input-mode, #node-input-scope, #node-input-targets').on('change keyup', show);
-    show();
-
-    $('#fleet-command-check').on('click', () => {
-      // Relative URL: works under any httpAdminRoot.
-      askRuntime<ValidateAnswer>('fleet-command/validate', { text: inputs.text('#node-input-fleetFile') }, {
-        messageElement: '#fleet-command-check-result', node,
-        done: (a) => {
-          const lines = [...a.errors, ...a.warnings.map((w) => `warning: ${w}`)];
-          const head = a.ok ? node._('fleet-command.editor.valid', { devices: a.devices ?? 0 }) : node._('fleet-command.editor.invalid', { count: a.errors.length });
-          showResult('#fleet-command-check-result', a.ok, [head, ...lines.slice(0, 12)].join('\n'));
-        },
-      });
-    });
-
-    $('#fleet-command-pick').on('click', () => {
-      const reg = inputs.text('#node-input-registry');
-      if (!reg || reg === '_ADD_') { showResult('#fleet-command-check-result', false, node._('fleet-command.editor.noRegistry')); return; }
-      getFromRuntime<DevicesAnswer>(`fleet-registry/${encodeURIComponent(reg)}/devices`, { limit: 500 }, {
-        messageElement: '#fleet-command-check-result', node,
-        done: (a) => {
-          const chosen = new Set(inputs.text('#node-input-targets').split(/[\s,]+/).filter(Boolean));
-          const $s = $('#fleet-command-devices').empty().show();
-          for (const d of a.devices) $('<option>').val(d.id).text(d.id).prop('selected', chosen.has(d.id)).appendTo($s);
-          $s.off('change').on('change', () => {
-            const v = $s.val();
-            $('#node-input-targets').val(Array.isArray(v) ? v.join(', ') : '').trigger('change');
-          });
-        },
-      });
-    });
+    prepare(this);
   },
 });

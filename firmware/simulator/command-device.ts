@@ -12,7 +12,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 
-import { configHash, deviceConfigUpdateErrors, type DeviceConfig } from '../contract/device-config';
+import { configHash, deviceConfigErrors, deviceConfigUpdateErrors, type DeviceConfig } from '../contract/device-config';
 import { BROADCAST_TARGET, topicFor } from '../contract/topics';
 import type { Intervals, Publication, VirtualDevice } from './device';
 import { scaledIntervals, type VirtualFleet } from './fleet';
@@ -46,6 +46,15 @@ export function intervalsFor(config: DeviceConfig, speed: number, base: Interval
     ...(typeof heartbeat === 'number' ? { heartbeat: (heartbeat * 60) / speed } : {}),
     ...(typeof status === 'number' ? { status: (status * 60) / speed, health: (status * 60) / speed } : {}),
   };
+}
+
+const SECRET_FIELDS = ['wifi_password', 'mqtt_password'];
+
+function withStandIns(config: Record<string, unknown>): Record<string, unknown> {
+  if (!isObj(config.network)) return config;
+  const network: Record<string, unknown> = { ...config.network };
+  for (const k of SECRET_FIELDS) if (typeof network[k] === 'string') network[k] = '${DEVICE_SECRET}';
+  return { ...config, network };
 }
 
 /** The hook device.ts gives (VirtualDevice.retime): new intervals, then a restart. */
@@ -94,6 +103,8 @@ export class CommandDevices {
     if (!d || this.stopped.has(id)) return [];
     const named = isObj(body) ? { ...(typeof body.config_version === 'number' ? { config_version: body.config_version } : {}), ...(typeof body.request_id === 'string' ? { request_id: body.request_id } : {}) } : {};
     const errors = deviceConfigUpdateErrors(body);
+    // The device holds secret values where the stored form has references: check it with a stand-in.
+    if (errors.length === 0 && isObj(body) && isObj(body.config)) errors.push(...deviceConfigErrors(withStandIns(body.config)));
     if (!isObj(body) || errors.length) {
       this.stats.rejected++;
       return [this.ack(id, { ...named, result: 'rejected', reason: errors.length ? `${errors[0].field} ${errors[0].reason}` : 'not a configuration update' })];

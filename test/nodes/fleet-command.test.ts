@@ -214,3 +214,35 @@ describe('fleet-command node (in Node-RED through the test helper)', function ()
     await until('pushes', () => n.mqtt.length === 3 || undefined);
   });
 });
+
+describe('fleet-command admin endpoint', function () {
+  before((done) => { helper.startServer(done); });
+  after((done) => { helper.stopServer(done); });
+  beforeEach(() => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-command-'));
+    process.env.FLEET_STATE_DIR = stateDir;
+  });
+  afterEach(async () => {
+    await helper.unload();
+    delete process.env.FLEET_STATE_DIR;
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('checks a fleet file with the runtime\'s parser and resolver, answering errors only', async () => {
+    process.env.PROD_WIFI_PASSWORD = WIFI;
+    try {
+      await load();
+      const good = await helper.request().post('/fleet-command/validate').send({ text: FLEET }).expect(200);
+      assert.deepEqual([good.body.ok, good.body.devices, good.body.errors], [true, 3, []]);
+      assert.ok(!JSON.stringify(good.body).includes(WIFI));
+      const bad = await helper.request().post('/fleet-command/validate').send({ text: FLEET.replace('measurement_interval: 60', 'measurement_interval: 999999') }).expect(200);
+      assert.equal(bad.body.ok, false);
+      assert.match(bad.body.errors[0], /device env_001: sensor\.measurement_interval_seconds must be <= 86400 \(set at fleet\.configuration\.overrides\[0\]\.measurement_interval\)/);
+      const yaml = await helper.request().post('/fleet-command/validate').send({ text: 'fleet: [' }).expect(200);
+      assert.match(yaml.body.errors[0], /fleet file: is not valid YAML/);
+      await helper.request().post('/fleet-command/validate').send({ other: 1 }).expect(400);
+    } finally {
+      delete process.env.PROD_WIFI_PASSWORD;
+    }
+  });
+});

@@ -10,17 +10,17 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { startAedes, startMosquitto, type Broker } from '../test/support/brokers';
+import { mqttInputs } from '../test/support/flows';
 import { NodeRedProcess } from '../test/support/node-red';
 import { figure, type Figure } from './measure';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
 
-function flow(port: number): unknown[] {
+/** The bench's flow (exported for the subscriptions test). */
+export function flow(port: number): unknown[] {
   const tab = 'bb';
-  const inputs = ['esp32c3/#', 'esp32/#', 'audio/#'].map((topic, i) => ({
-    id: `bb-in-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker: 'bb-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['bb-decode']],
-  }));
+  const inputs = mqttInputs('bb-in', tab, 'bb-broker', 'bb-decode');
   return [
     { id: tab, type: 'tab', label: 'broker bench' },
     { id: 'bb-broker', type: 'mqtt-broker', broker: '127.0.0.1', port: String(port), clientid: 'bench-nr', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },

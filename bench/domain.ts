@@ -19,6 +19,7 @@ import { compileMatcher, compileMatcherList } from '../lib/alerts/matchers';
 import { AlertStore } from '../lib/alerts/persistence';
 import { compileTree, matchRoutes, type Route, type RouteConfig } from '../lib/alerts/routes';
 import { makeAlert } from '../lib/health/alert';
+import { ARCH, DEVICE_KINDS, KIND, topicFor } from '../firmware/contract/topics';
 
 /** An hour of a 1,000-device fleet's traffic, as the broker would deliver it. */
 export function trafficSample(devices = 1000, seconds = 600): Publication[] {
@@ -80,13 +81,13 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
   for (let i = 0; i < devices; i++) {
     const id = `esp32-c3-full-${i}`;
     for (const [topic, payload] of [
-      [`esp32c3/full/${id}/sensor`, `{"temperature":${20 + (i % 50) / 10},"humidity":45.5,"pressure":1013.2,"timestamp":1800000000,"reading_count":${i}}`],
-      [`esp32c3/full/${id}/heartbeat`, `{"uptime":${i},"free_heap":46000,"wifi_rssi":-58,"sequence":${i}}`],
+      [topicFor('esp32c3.sensor', { arch: ARCH.full, device: id }), `{"temperature":${20 + (i % 50) / 10},"humidity":45.5,"pressure":1013.2,"timestamp":1800000000,"reading_count":${i}}`],
+      [topicFor('esp32c3.heartbeat', { arch: ARCH.full, device: id }), `{"uptime":${i},"free_heap":46000,"wifi_rssi":-58,"sequence":${i}}`],
     ]) {
       const r = decoder.decode({ topic, payload, receivedAt: at });
       if (!r.ok) throw new Error(JSON.stringify(r.reject));
       registry.record(r.value);
-      tracker.observe({ id, kind: r.value.kind, deviceKind: 'env-sensor', arch: 'full', payload: r.value.payload, at: at + (i % 1000) });
+      tracker.observe({ id, kind: r.value.kind, deviceKind: KIND.envSensor, arch: ARCH.full, payload: r.value.payload, at: at + (i % 1000) });
       registry.setHealth(id, tracker.snapshot(id));
     }
   }
@@ -135,7 +136,7 @@ export async function persistenceFigures(devices: number): Promise<Figure[]> {
     const reg = new FleetRegistry(first.kv, { flushMs: 60_000 });
     await reg.ready;
     for (let i = 0; i < devices; i++) {
-      const r = decoder.decode({ topic: `esp32/mon-${i}/health`, payload: `{"uptime":${i},"free_memory":28000,"wifi_rssi":-60}`, receivedAt: 1_800_000_000_000 + i });
+      const r = decoder.decode({ topic: topicFor('esp32.health', { device: `mon-${i}` }), payload: `{"uptime":${i},"free_memory":28000,"wifi_rssi":-60}`, receivedAt: 1_800_000_000_000 + i });
       if (r.ok) reg.record(r.value);
     }
     const t0 = process.hrtime.bigint();
@@ -168,7 +169,7 @@ export async function persistenceFigures(devices: number): Promise<Figure[]> {
 /** Alert routing with a 50-route tree and 10,000 active alerts, against a Map of alerts by fingerprint. */
 export function routingFigures(repeat: number): Figure[] {
   const sites = Array.from({ length: 10 }, (_, i) => `site-${i}`);
-  const kinds = ['env-sensor', 'env-monitor', 'csi-sensor', 'audio-device'];
+  const kinds = DEVICE_KINDS.filter((k) => k !== KIND.steelDevice);
   const routes: RouteConfig[] = [];
   for (const site of sites) {
     routes.push({
@@ -242,7 +243,7 @@ function withJsRegExp(r: Route): Route {
 function outageAlerts(n: number) {
   const T = 1_800_000_000_000;
   const brokers = Array.from({ length: 50 }, (_, i) => makeAlert({ name: 'BrokerDown', severity: 'critical', device: null, labels: { site: `site-${i * 2}` }, summary: 'broker down', startsAt: T, source: 'bench' }));
-  const offline = Array.from({ length: n }, (_, i) => makeAlert({ name: 'DeviceOffline', severity: 'major', device: `dev-${i}`, labels: { site: `site-${i % 100}`, kind: 'env-sensor' }, summary: `dev-${i} offline`, startsAt: T, source: 'bench' }));
+  const offline = Array.from({ length: n }, (_, i) => makeAlert({ name: 'DeviceOffline', severity: 'major', device: `dev-${i}`, labels: { site: `site-${i % 100}`, kind: KIND.envSensor }, summary: `dev-${i} offline`, startsAt: T, source: 'bench' }));
   return { T, alerts: [...brokers, ...offline] };
 }
 

@@ -15,6 +15,7 @@ import { planWaves } from '../lib/ota/planner';
 import { Rollout, type RolloutTarget } from '../lib/ota/rollout';
 import { Journal } from '../lib/store/journal';
 import { figure, millis, stats, type Figure } from './measure';
+import { KIND } from '../firmware/contract/topics';
 
 const plan = (x: unknown): RolloutPlan => {
   const r = parsePlan(x);
@@ -24,8 +25,8 @@ const plan = (x: unknown): RolloutPlan => {
 
 export function otaFigures(repeat: number, devices: number): Figure[] {
   const key = generateSigningKey();
-  const manifest = signImage(Buffer.alloc(286_720, 7), createPrivateKey(key.privatePem), { version: '1.3.0', kind: 'env-sensor' });
-  const targets: RolloutTarget[] = Array.from({ length: devices }, (_, i) => ({ id: `env-${i}`, kind: 'env-sensor', version: `1.2.${i % 7}` }));
+  const manifest = signImage(Buffer.alloc(286_720, 7), createPrivateKey(key.privatePem), { version: '1.3.0', kind: KIND.envSensor });
+  const targets: RolloutTarget[] = Array.from({ length: devices }, (_, i) => ({ id: `env-${i}`, kind: KIND.envSensor, version: `1.2.${i % 7}` }));
   const ids = targets.map((t) => t.id);
   const p = plan({ canary: { name: 'lab', devices: ids.slice(0, 20) } });
   const n = devices.toLocaleString('en-US');

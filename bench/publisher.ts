@@ -9,10 +9,11 @@ import mqtt, { type MqttClient } from 'mqtt';
 
 import { fleetSpecs } from '../firmware/simulator/fleet';
 import { VirtualDevice, type Publication } from '../firmware/simulator/device';
+import { KIND } from '../firmware/contract/topics';
 
 function traffic(devices: number): Publication[] {
   const out: Publication[] = [];
-  for (const spec of fleetSpecs(devices, 9, { 'env-sensor': 0.7, 'env-monitor': 0.2, 'audio-device': 0.1 })) {
+  for (const spec of fleetSpecs(devices, 9, { [KIND.envSensor]: 0.7, [KIND.envMonitor]: 0.2, [KIND.audioDevice]: 0.1 })) {
     const d = new VirtualDevice(spec);
     d.boot(0);
     for (let t = 0; t <= 120_000; t += 30_000) for (const p of d.due(t)) if (!p.retain) out.push(p);

@@ -9,12 +9,17 @@
  *   {prefix+}  one or more segments; the device comes from configuration (prefix map), from the
  *              prefix itself where the firmware names itself by it (`prefixIsId`), or stays unidentified
  */
+import type { Ti0162Sensor } from './generated';
 import type { SchemaName } from './schemas';
 
 export const PROFILES = ['standard', 'ti0162', 'ti0162-lib', 'whofi'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
-export const DEVICE_KINDS = ['env-sensor', 'env-monitor', 'csi-sensor', 'steel-device', 'audio-device'] as const;
+/** The device kinds by name, for code that means one kind (the simulator, health defaults). */
+export const KIND = {
+  envSensor: 'env-sensor', envMonitor: 'env-monitor', csiSensor: 'csi-sensor', steelDevice: 'steel-device', audioDevice: 'audio-device',
+} as const;
+export const DEVICE_KINDS = [KIND.envSensor, KIND.envMonitor, KIND.csiSensor, KIND.steelDevice, KIND.audioDevice] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export const MESSAGE_KINDS = [
@@ -34,6 +39,11 @@ export type MessageKind = (typeof MESSAGE_KINDS)[number];
  * - word: one of `words`, bare, which `textField` turns into an object; anything else is left to
  *   the next route with the same topic (whofi's bare `online` birth beside TI0162-IOT's JSON status)
  */
+/** TI0162-IOT apps publish under `esp32` unless their configuration names another prefix. */
+export const TI0162_DEFAULT_PREFIX = 'esp32';
+/** whofi's ESP-IDF firmware: `topic_prefix` is `csi-device` unless configured. */
+export const WHOFI_IDF_DEFAULT_PREFIX = 'csi-device';
+
 export type Encoding = 'json' | 'text-or-json' | 'ping' | 'ping-or-json' | 'word';
 
 export interface TopicRoute {
@@ -58,12 +68,31 @@ export interface TopicRoute {
   readonly words?: readonly string[];
   /** The {prefix+} names the device (a prefix the firmware or its configuration gives itself). */
   readonly prefixIsId?: boolean;
+  /** For {prefix+}: the prefix the firmware uses unless configured (what a subscription listens on by default). */
+  readonly defaultPrefix?: string;
 }
 
-const route = (r: TopicRoute): TopicRoute => r;
+/** Checks a route at the type level; files that contribute routes (steel.ts, ota.ts, ...) use it too. */
+export const route = (r: TopicRoute): TopicRoute => r;
 
-/** Ordered most specific first; the first route that matches wins. */
-export const TOPIC_ROUTES: readonly TopicRoute[] = [
+const isPrefixed = (r: TopicRoute): boolean => r.pattern.startsWith('{prefix+}');
+
+/**
+ * Joins groups of routes into one map: literal layouts first, {prefix+} layouts last (a prefix would
+ * otherwise swallow the literal ones), each group's order kept. A duplicate id is a programming error.
+ */
+export function composeRoutes(...groups: ReadonlyArray<readonly TopicRoute[]>): readonly TopicRoute[] {
+  const all = groups.flat();
+  const ids = new Set<string>();
+  for (const r of all) {
+    if (ids.has(r.id)) throw new Error(`topic route ${r.id} is defined twice`);
+    ids.add(r.id);
+  }
+  return Object.freeze([...all.filter((r) => !isPrefixed(r)), ...all.filter(isPrefixed)]);
+}
+
+/** The core map, ordered most specific first; the first route that matches wins. */
+const CORE_ROUTES: readonly TopicRoute[] = [
   // ESP32-C3 environmental sensors, three firmware variants (deployment guide layout)
   route({ id: 'esp32c3.sensor', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/sensor', kind: 'sensor', deviceKind: 'env-sensor', schema: 'esp32c3-sensor', encoding: 'json', direction: 'up' }),
   route({ id: 'esp32c3.heartbeat', profile: 'standard', pattern: 'esp32c3/{arch}/{device}/heartbeat', kind: 'heartbeat', deviceKind: 'env-sensor', schema: 'esp32c3-heartbeat', encoding: 'ping-or-json', direction: 'up' }),
@@ -116,24 +145,32 @@ export const TOPIC_ROUTES: readonly TopicRoute[] = [
   // practical_csi_wifi_example.ino: a fixed topic that names no device (the prefix map can)
   route({ id: 'whofi.practical.data', profile: 'whofi', pattern: 'home/sensor/data', kind: 'sensor', deviceKind: 'csi-sensor', schema: 'whofi-practical-data', encoding: 'json', direction: 'up' }),
   // ESP-IDF firmware: {topic_prefix}/csi_data, prefix `csi-device` unless configured; the prefix names the node
-  route({ id: 'whofi.idf.data', profile: 'whofi', pattern: '{prefix+}/csi_data', kind: 'csi-data', deviceKind: 'csi-sensor', schema: 'whofi-idf-data', encoding: 'json', direction: 'up', prefixIsId: true }),
-  route({ id: 'whofi.idf.config-prefix', profile: 'whofi', pattern: '{prefix+}/config', kind: 'config-update', deviceKind: 'csi-sensor', schema: 'csi-config', encoding: 'json', direction: 'down', prefixIsId: true }),
+  route({ id: 'whofi.idf.data', profile: 'whofi', pattern: '{prefix+}/csi_data', kind: 'csi-data', deviceKind: 'csi-sensor', schema: 'whofi-idf-data', encoding: 'json', direction: 'up', prefixIsId: true, defaultPrefix: WHOFI_IDF_DEFAULT_PREFIX }),
+  route({ id: 'whofi.idf.config-prefix', profile: 'whofi', pattern: '{prefix+}/config', kind: 'config-update', deviceKind: 'csi-sensor', schema: 'csi-config', encoding: 'json', direction: 'down', prefixIsId: true, defaultPrefix: WHOFI_IDF_DEFAULT_PREFIX }),
   // Its retained birth, the bare word `online` on {topic_prefix}/status (mqtt_client_wrapper.c), and
   // ESPHome's default birth and will (`online` / `offline` on {node name}/status): presence, named by the prefix.
-  route({ id: 'whofi.presence', profile: 'whofi', pattern: '{prefix+}/status', kind: 'presence', deviceKind: 'csi-sensor', schema: 'whofi-presence', encoding: 'word', words: ['online', 'offline'], textField: 'state', direction: 'up', prefixIsId: true }),
+  route({ id: 'whofi.presence', profile: 'whofi', pattern: '{prefix+}/status', kind: 'presence', deviceKind: 'csi-sensor', schema: 'whofi-presence', encoding: 'word', words: ['online', 'offline'], textField: 'state', direction: 'up', prefixIsId: true, defaultPrefix: WHOFI_IDF_DEFAULT_PREFIX }),
 
   // TI0162-IOT apps as shipped: a per-device prefix, `esp32` by default, and no id on the wire.
   // Last because {prefix+} would otherwise swallow the literal layouts above.
-  route({ id: 'ti0162.sensor', profile: 'ti0162', pattern: '{prefix+}/sensor/bme280', kind: 'sensor', deviceKind: 'env-sensor', schema: 'ti0162-sensor', encoding: 'json', direction: 'up' }),
-  route({ id: 'ti0162.heartbeat', profile: 'ti0162', pattern: '{prefix+}/heartbeat', kind: 'heartbeat', deviceKind: 'env-sensor', schema: null, encoding: 'ping', direction: 'up' }),
-  route({ id: 'ti0162.status', profile: 'ti0162', pattern: '{prefix+}/status', kind: 'status', deviceKind: 'env-sensor', schema: 'ti0162-status', encoding: 'json', direction: 'up' }),
+  route({ id: 'ti0162.sensor', profile: 'ti0162', pattern: '{prefix+}/sensor/bme280', kind: 'sensor', deviceKind: 'env-sensor', schema: 'ti0162-sensor', encoding: 'json', direction: 'up', defaultPrefix: TI0162_DEFAULT_PREFIX }),
+  route({ id: 'ti0162.heartbeat', profile: 'ti0162', pattern: '{prefix+}/heartbeat', kind: 'heartbeat', deviceKind: 'env-sensor', schema: null, encoding: 'ping', direction: 'up', defaultPrefix: TI0162_DEFAULT_PREFIX }),
+  route({ id: 'ti0162.status', profile: 'ti0162', pattern: '{prefix+}/status', kind: 'status', deviceKind: 'env-sensor', schema: 'ti0162-status', encoding: 'json', direction: 'up', defaultPrefix: TI0162_DEFAULT_PREFIX }),
 ];
 
-export const ESP32C3_ARCHS = ['sync', 'async', 'full'] as const;
+/**
+ * Every route of the contract. A file that adds routes (steel.ts, ota.ts, device-config.ts) exports
+ * its list and is named here: `composeRoutes(CORE_ROUTES, STEEL_ROUTES, ...)`.
+ */
+export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES);
+
+export const ARCH = { sync: 'sync', async: 'async', full: 'full' } as const;
+export const ESP32C3_ARCHS = [ARCH.sync, ARCH.async, ARCH.full] as const;
 export type Esp32c3Arch = (typeof ESP32C3_ARCHS)[number];
 
 /** The TI0162-IOT application that builds each variant (its `app` field). */
-export const TI0162_APPS: ReadonlyMap<Esp32c3Arch, string> = new Map<Esp32c3Arch, string>([['sync', 'main-nodeps'], ['async', 'main-min'], ['full', 'main-app']]);
+export type Ti0162App = NonNullable<Ti0162Sensor['app']>;
+export const TI0162_APPS: ReadonlyMap<Esp32c3Arch, Ti0162App> = new Map<Esp32c3Arch, Ti0162App>([['sync', 'main-nodeps'], ['async', 'main-min'], ['full', 'main-app']]);
 /** iot-common's get_architecture_string() for each variant (StandardDeviceStatus.architecture). */
 export const IOT_COMMON_ARCHS: ReadonlyMap<Esp32c3Arch, string> = new Map<Esp32c3Arch, string>([['sync', 'sync'], ['async', 'async-min'], ['full', 'async-full']]);
 
@@ -169,4 +206,41 @@ export function topicFor(routeId: string, vars: { device?: string; arch?: string
     if (value === undefined) throw new Error(`topic ${routeId} needs ${key}`);
     return value;
   });
+}
+
+/**
+ * Serial console lines: `console/{device}` (or `console` and msg.deviceId, or no topic at all) carries
+ * one line as the device printed it. Not a route: the line is text the console grammar reads.
+ */
+export const CONSOLE_TOPIC = 'console';
+
+export function consoleTopic(device: string): string {
+  return `${CONSOLE_TOPIC}/${device}`;
+}
+
+/** Whether a topic carries console lines: absent, empty, `console` or under `console/`. */
+export function isConsoleTopic(topic: unknown): boolean {
+  return topic === undefined || topic === null || topic === '' || topic === CONSOLE_TOPIC || (typeof topic === 'string' && topic.startsWith(`${CONSOLE_TOPIC}/`));
+}
+
+/** The device a console topic names (`console/{device}`), or null when it names none. */
+export function consoleTopicDevice(topic: string): string | null {
+  return topic.startsWith(`${CONSOLE_TOPIC}/`) ? topic.slice(CONSOLE_TOPIC.length + 1) : null;
+}
+
+/**
+ * The simulator's control topic, `sim/fault/{device|all}`: {fault, action: inject|clear, durationS?}
+ * breaks or mends a virtual device. Only the simulator listens; no real device does.
+ */
+export const SIM_FAULT_ALL = 'all';
+export const SIM_FAULT_FILTER = 'sim/fault/+';
+
+export function simFaultTopic(target: string): string {
+  return `sim/fault/${target}`;
+}
+
+/** The device (or SIM_FAULT_ALL) a control topic names, or null when the topic is not one. */
+export function simFaultTarget(topic: string): string | null {
+  const parts = topic.split('/');
+  return parts.length === 3 && parts[0] === 'sim' && parts[1] === 'fault' && parts[2] !== '' ? parts[2] : null;
 }

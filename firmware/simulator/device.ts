@@ -4,7 +4,10 @@
  * so a test can step it as fast as it likes and get the same output for the same seed.
  */
 import { audioHealthLine, bootLines, perfLines } from '../contract/console';
-import { topicFor, type DeviceKind, type Esp32c3Arch } from '../contract/topics';
+import type {
+  AudioHealth, CsiData, CsiHeartbeat, CsiStats, Esp32Alert, Esp32Health, Esp32Metrics, Esp32C3Heartbeat, Esp32C3Sensor, Esp32C3Status, Presence, Ti0162Sensor, Ti0162Status,
+} from '../contract/generated';
+import { ARCH, KIND, TI0162_APPS, TI0162_DEFAULT_PREFIX, topicFor, type DeviceKind, type Esp32c3Arch, type ProfileName } from '../contract/topics';
 import { Random, round } from './random';
 
 export type Fault =
@@ -19,7 +22,7 @@ export type Fault =
 export const FAULTS: readonly Fault[] = ['offline', 'low-heap', 'rssi-drop', 'stuck-sensor', 'out-of-range', 'malformed', 'reboot-loop'];
 
 /** Which topic layout a device speaks: the guides' (`standard`) or the TI0162-IOT apps' as shipped. */
-export type DeviceProfile = 'standard' | 'ti0162';
+export type DeviceProfile = Extract<ProfileName, 'standard' | 'ti0162'>;
 
 export interface DeviceSpec {
   readonly id: string;
@@ -58,7 +61,7 @@ export interface Intervals {
 
 export const GUIDE_INTERVALS: Intervals = { sensor: 30, heartbeat: 60, status: 120, health: 300, metrics: 60, csi: 5 };
 
-const ARCH_HEAP: Readonly<Record<Esp32c3Arch, number>> = { sync: 32 * 1024, async: 64 * 1024, full: 72 * 1024 };
+const ARCH_HEAP: Readonly<Record<Esp32c3Arch, number>> = { [ARCH.sync]: 32 * 1024, [ARCH.async]: 64 * 1024, [ARCH.full]: 72 * 1024 };
 
 interface Schedule {
   next: number;
@@ -96,9 +99,9 @@ export class VirtualDevice {
   constructor(spec: DeviceSpec, private readonly intervals: Intervals = GUIDE_INTERVALS) {
     this.id = spec.id;
     this.kind = spec.kind;
-    this.arch = spec.arch ?? 'full';
+    this.arch = spec.arch ?? ARCH.full;
     this.profile = spec.profile ?? 'standard';
-    this.prefix = spec.prefix ?? 'esp32';
+    this.prefix = spec.prefix ?? TI0162_DEFAULT_PREFIX;
     this.firmware = spec.firmware ?? '1.2.0';
     this.rnd = new Random(spec.seed);
     this.temperature = this.rnd.between(19, 25);
@@ -110,9 +113,9 @@ export class VirtualDevice {
   }
 
   private baseHeap(): number {
-    if (this.kind === 'audio-device') return 230_000;
-    if (this.kind === 'csi-sensor') return 180_000;
-    if (this.kind === 'env-monitor') return 28_000;
+    if (this.kind === KIND.audioDevice) return 230_000;
+    if (this.kind === KIND.csiSensor) return 180_000;
+    if (this.kind === KIND.envMonitor) return 28_000;
     return ARCH_HEAP[this.arch] * 0.7;
   }
 
@@ -122,7 +125,8 @@ export class VirtualDevice {
   }
 
   lastWill(): Publication {
-    return { topic: this.presenceTopic(), payload: JSON.stringify({ state: 'offline', session: this.session, reason: 'last-will' }), qos: 1, retain: true };
+    const will: Presence = { state: 'offline', session: this.session, reason: 'last-will' };
+    return { topic: this.presenceTopic(), payload: JSON.stringify(will), qos: 1, retain: true };
   }
 
   /** Starts (or restarts) the firmware: a new session, uptime from zero, schedules from now. */
@@ -134,19 +138,19 @@ export class VirtualDevice {
     const offset = (every: number): number => now + Math.floor(this.rnd.next() * every);
     const plan: Array<[number, (t: number) => Publication[]]> = [];
     switch (this.kind) {
-      case 'env-sensor':
+      case KIND.envSensor:
         plan.push([s(this.intervals.sensor), (t) => this.sensor(t)], [s(this.intervals.heartbeat), (t) => this.heartbeat(t)], [s(this.intervals.status), (t) => this.status(t)]);
         break;
-      case 'env-monitor':
+      case KIND.envMonitor:
         plan.push([s(this.intervals.health), (t) => this.health(t)], [s(this.intervals.metrics), (t) => this.metrics(t)]);
         break;
-      case 'csi-sensor':
+      case KIND.csiSensor:
         plan.push([s(this.intervals.csi), (t) => this.csiData(t)], [s(this.intervals.heartbeat), (t) => this.csiHeartbeat(t)], [s(this.intervals.status), (t) => this.csiStats(t)]);
         break;
-      case 'audio-device':
+      case KIND.audioDevice:
         plan.push([s(this.intervals.sensor), (t) => this.audioHealth(t)]);
         break;
-      case 'steel-device':
+      case KIND.steelDevice:
         plan.push([s(this.intervals.health), (t) => this.health(t)]);
         break;
     }
@@ -187,7 +191,7 @@ export class VirtualDevice {
 
   /** Status lines a serial console would print right after boot and on a performance report. */
   consoleLines(now: number): string[] {
-    if (this.kind === 'audio-device') return [audioHealthLine(Math.round(this.heap), Math.round(this.rssi), this.rnd.int(0, 20), this.healthy())];
+    if (this.kind === KIND.audioDevice) return [audioHealthLine(Math.round(this.heap), Math.round(this.rssi), this.rnd.int(0, 20), this.healthy())];
     const lines = this.readings === 0 ? bootLines(`10.10.10.${this.rnd.int(20, 250)}`, '127.0.0.1:1883') : [];
     lines.push(...perfLines(Math.max(1, Math.floor(this.readings / 4)), this.uptime(now), this.healthy() ? 'Normal' : 'Degraded', Math.round(this.heap / 1024), Math.round(this.sensorUs)));
     return lines;
@@ -213,12 +217,13 @@ export class VirtualDevice {
     const base = this.baseHeap();
     this.restHeap = this.rnd.walk(this.restHeap, base * 0.01, base * 0.9, base * 1.05);
     this.restRssi = this.rnd.walk(this.restRssi, 1.5, IDLE.rssiMin, IDLE.rssiMax);
-    this.heap = this.faults.has('low-heap') ? (this.kind === 'audio-device' ? 30_000 : 3_500) + this.rnd.between(-300, 300) : this.restHeap;
+    this.heap = this.faults.has('low-heap') ? (this.kind === KIND.audioDevice ? 30_000 : 3_500) + this.rnd.between(-300, 300) : this.restHeap;
     this.rssi = this.faults.has('rssi-drop') ? this.rnd.between(-88, -82) : this.restRssi;
     this.sensorUs = this.rnd.walk(this.sensorUs, 10, 350, 480);
   }
 
-  private json(topic: string, body: unknown, qos: 0 | 1 = 0): Publication {
+  /** `body` is typed by the caller with the route's generated schema type: a renamed field fails the build. */
+  private json(topic: string, body: object, qos: 0 | 1 = 0): Publication {
     return { topic, payload: this.faults.has('malformed') ? `{"broken": ${this.rnd.int(0, 9)}` : JSON.stringify(body), qos, retain: false };
   }
 
@@ -232,14 +237,17 @@ export class VirtualDevice {
   }
 
   private presenceTopic(): string {
-    const family: Partial<Record<DeviceKind, string>> = { 'env-sensor': 'esp32c3.presence', 'env-monitor': 'esp32.presence', 'csi-sensor': 'csi.presence', 'audio-device': 'audio.presence', 'steel-device': 'esp32.presence' };
-    return topicFor(family[this.kind] ?? 'esp32.presence', { device: this.id, arch: this.arch });
+    const family: Readonly<Record<DeviceKind, string>> = {
+      [KIND.envSensor]: 'esp32c3.presence', [KIND.envMonitor]: 'esp32.presence', [KIND.csiSensor]: 'csi.presence', [KIND.audioDevice]: 'audio.presence', [KIND.steelDevice]: 'esp32.presence',
+    };
+    return topicFor(family[this.kind], { device: this.id, arch: this.arch });
   }
 
   private presence(state: 'online' | 'offline', now: number): Publication {
+    const body: Presence = { state, session: this.session, kind: this.kind, firmware_version: this.firmware, timestamp: Math.floor(now / 1000) };
     return {
       topic: this.presenceTopic(),
-      payload: JSON.stringify({ state, session: this.session, kind: this.kind, firmware_version: this.firmware, timestamp: Math.floor(now / 1000) }),
+      payload: JSON.stringify(body),
       qos: 1,
       retain: true,
     };
@@ -255,30 +263,36 @@ export class VirtualDevice {
     const h = round(outOfRange ? 104 : this.humidity, 2);
     const p = round(this.pressure, 2);
     if (this.profile === 'ti0162') {
-      const app = { sync: 'main-nodeps', async: 'main-min', full: 'main-app' }[this.arch];
-      return [this.json(topicFor('ti0162.sensor', { prefix: this.prefix }), { temperature: t, pressure: p, humidity: h, reading: this.readings, app })];
+      const body: Ti0162Sensor = { temperature: t, pressure: p, humidity: h, reading: this.readings, app: this.app() };
+      return [this.json(topicFor('ti0162.sensor', { prefix: this.prefix }), body)];
     }
-    return [this.json(topicFor('esp32c3.sensor', { arch: this.arch, device: this.id }), {
-      temperature: t, humidity: h, pressure: p, timestamp: Math.floor(now / 1000), device_id: this.id, reading_count: this.readings,
-    })];
+    const body: Esp32C3Sensor = { temperature: t, humidity: h, pressure: p, timestamp: Math.floor(now / 1000), device_id: this.id, reading_count: this.readings };
+    return [this.json(topicFor('esp32c3.sensor', { arch: this.arch, device: this.id }), body)];
+  }
+
+  /** The TI0162-IOT application that builds this variant (its `app` field). */
+  private app(): Ti0162Sensor['app'] {
+    return TI0162_APPS.get(this.arch);
   }
 
   private heartbeat(now: number): Publication[] {
     if (this.profile === 'ti0162') return [{ topic: topicFor('ti0162.heartbeat', { prefix: this.prefix }), payload: 'ping', qos: 0, retain: false }];
-    return [this.json(topicFor('esp32c3.heartbeat', { arch: this.arch, device: this.id }), {
+    const body: Esp32C3Heartbeat = {
       device_id: this.id, uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), sequence: this.readings, timestamp: Math.floor(now / 1000),
-    })];
+    };
+    return [this.json(topicFor('esp32c3.heartbeat', { arch: this.arch, device: this.id }), body)];
   }
 
   private status(now: number): Publication[] {
     if (this.profile === 'ti0162') {
-      const app = { sync: 'main-nodeps', async: 'main-min', full: 'main-app' }[this.arch];
-      return [this.json(topicFor('ti0162.status', { prefix: this.prefix }), { status: 'online', uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), app })];
+      const body: Ti0162Status = { status: 'online', uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), app: this.app() };
+      return [this.json(topicFor('ti0162.status', { prefix: this.prefix }), body)];
     }
-    return [this.json(topicFor('esp32c3.status', { arch: this.arch, device: this.id }), {
+    const body: Esp32C3Status = {
       device_id: this.id, status: this.healthy() ? 'online' : 'degraded', firmware_version: this.firmware, architecture: this.arch,
       uptime: this.uptime(now), free_heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), reading_interval: this.intervals.sensor, timestamp: Math.floor(now / 1000),
-    })];
+    };
+    return [this.json(topicFor('esp32c3.status', { arch: this.arch, device: this.id }), body)];
   }
 
   private health(now: number): Publication[] {
@@ -286,13 +300,15 @@ export class VirtualDevice {
     this.drift();
     this.readings++;
     this.readingsSinceBoot++;
-    const out = [this.json(topicFor('esp32.health', { device: this.id }), {
+    const body: Esp32Health = {
       uptime: this.uptime(now), free_memory: Math.round(this.heap), wifi_rssi: Math.round(this.rssi),
       temperature: round(this.temperature + 18, 1),
       last_sensor_reading: Math.floor((this.faults.has('stuck-sensor') ? this.bootedAt : now) / 1000),
-    })];
+    };
+    const out = [this.json(topicFor('esp32.health', { device: this.id }), body)];
     if (this.heap < 5000) {
-      out.push(this.json(topicFor('esp32.alerts', { device: this.id }), { level: 'Warning', message: 'Low memory warning', device_id: this.id, timestamp: Math.floor(now / 1000) }, 1));
+      const alert: Esp32Alert = { level: 'Warning', message: 'Low memory warning', device_id: this.id, timestamp: Math.floor(now / 1000) };
+      out.push(this.json(topicFor('esp32.alerts', { device: this.id }), alert, 1));
     }
     return out;
   }
@@ -301,36 +317,39 @@ export class VirtualDevice {
     // Errors per hour of wall-clock time, not per message: at 5x speed the device reports five times as
     // often, and health judges the rate per real hour.
     if (this.rnd.next() < IDLE.errorsPerHour * this.intervals.metrics / 3600) this.errors++;
-    return [this.json(topicFor('esp32.metrics', { device: this.id }), {
+    const body: Esp32Metrics = {
       device_id: this.id, timestamp: Math.floor(now / 1000),
       metrics: {
         cpu_usage_percent: round(this.rnd.between(12, 35), 1), memory_usage_bytes: Math.max(0, Math.round(this.baseHeap() * 1.4 - this.heap)),
         network_latency_ms: this.rnd.int(20, 80), sensor_read_time_ms: this.rnd.int(90, 140), mqtt_publish_time_ms: this.rnd.int(120, 240),
         wifi_signal_strength_dbm: Math.round(this.rssi), uptime_seconds: this.uptime(now), restart_count: this.restarts, error_count: this.errors,
       },
-    })];
+    };
+    return [this.json(topicFor('esp32.metrics', { device: this.id }), body)];
   }
 
   private csiData(now: number): Publication[] {
     this.readings++;
     const csi = Array.from({ length: 16 }, () => this.rnd.int(-40, 40));
-    return [this.json(topicFor('csi.data', { device: this.id }), { timestamp: now - this.bootedAt, rssi: Math.round(this.rssi), channel: 6, rate: 11, csi_data: csi })];
+    const body: CsiData = { timestamp: now - this.bootedAt, rssi: Math.round(this.rssi), channel: 6, rate: 11, csi_data: csi };
+    return [this.json(topicFor('csi.data', { device: this.id }), body)];
   }
 
   private csiHeartbeat(now: number): Publication[] {
-    return [this.json(topicFor('csi.heartbeat', { device: this.id }), { uptime: this.uptime(now), memoryFree: Math.round(this.heap), rssi: Math.round(this.rssi) })];
+    const body: CsiHeartbeat = { uptime: this.uptime(now), memoryFree: Math.round(this.heap), rssi: Math.round(this.rssi) };
+    return [this.json(topicFor('csi.heartbeat', { device: this.id }), body)];
   }
 
   private csiStats(now: number): Publication[] {
-    return [this.json(topicFor('csi.stats', { device: this.id }), { packets: this.readings, packets_dropped: 0, enabled: true, uptime: this.uptime(now) })];
+    const body: CsiStats = { packets: this.readings, packets_dropped: 0, enabled: true, uptime: this.uptime(now) };
+    return [this.json(topicFor('csi.stats', { device: this.id }), body)];
   }
 
   private audioHealth(now: number): Publication[] {
     if (this.rebootIfLooping(now)) return [this.birth(now)];
     this.readings++;
     this.readingsSinceBoot++;
-    return [this.json(topicFor('audio.health', { device: this.id }), {
-      heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), sessions: this.rnd.int(0, 20), healthy: this.healthy(), timestamp: Math.floor(now / 1000),
-    })];
+    const body: AudioHealth = { heap: Math.round(this.heap), wifi_rssi: Math.round(this.rssi), sessions: this.rnd.int(0, 20), healthy: this.healthy(), timestamp: Math.floor(now / 1000) };
+    return [this.json(topicFor('audio.health', { device: this.id }), body)];
   }
 }

@@ -4,7 +4,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 
-import type { DeviceKind, Esp32c3Arch } from '../contract/topics';
+import { ESP32C3_ARCHS, KIND, SIM_FAULT_ALL, SIM_FAULT_FILTER, simFaultTarget, type DeviceKind } from '../contract/topics';
 import { FAULTS, GUIDE_INTERVALS, VirtualDevice, type DeviceSpec, type Fault, type Intervals, type Publication } from './device';
 import { Random } from './random';
 
@@ -20,21 +20,29 @@ export interface FleetOptions {
   readonly connection?: 'per-device' | 'shared';
   readonly tickMs?: number;
   /**
-   * Listen on `sim/fault/{device|all}` for {fault, action: inject|clear, durationS?}, so a flow can
+   * Listen on the contract's simulator control topic (simFaultTopic) for {fault, action: inject|clear, durationS?}, so a flow can
    * break a device; {action: "clear"} without a fault clears them all.
    */
   readonly controlTopic?: boolean;
   readonly qos?: 0 | 1;
 }
 
-export const DEFAULT_MIX: Readonly<Record<DeviceKind, number>> = { 'env-sensor': 0.6, 'env-monitor': 0.2, 'csi-sensor': 0.1, 'audio-device': 0.1, 'steel-device': 0 };
+export const DEFAULT_MIX: Readonly<Record<DeviceKind, number>> = { [KIND.envSensor]: 0.6, [KIND.envMonitor]: 0.2, [KIND.csiSensor]: 0.1, [KIND.audioDevice]: 0.1, [KIND.steelDevice]: 0 };
 
 const pad = (n: number): string => String(n).padStart(3, '0');
+
+/** Device ids as the deployment guides name such devices. */
+const ID_PATTERN: Readonly<Record<DeviceKind, (arch: string, n: string) => string>> = {
+  [KIND.envSensor]: (arch, n) => `esp32-c3-${arch}-${n}`,
+  [KIND.envMonitor]: (_arch, n) => `esp32c3_${n}`,
+  [KIND.csiSensor]: (_arch, n) => `csi-node-${n}`,
+  [KIND.audioDevice]: (_arch, n) => `audio-${n}`,
+  [KIND.steelDevice]: (_arch, n) => `steel-${n}`,
+};
 
 /** Deterministic device specs for a fleet of `count`: same seed, same ids, kinds and values. */
 export function fleetSpecs(count: number, seed = 1, mix: Readonly<Partial<Record<DeviceKind, number>>> = DEFAULT_MIX): DeviceSpec[] {
   const rnd = new Random(seed);
-  const archs: Esp32c3Arch[] = ['sync', 'async', 'full'];
   const kinds = (Object.entries(mix) as Array<[DeviceKind, number]>).filter(([, w]) => w > 0);
   const total = kinds.reduce((a, [, w]) => a + w, 0);
   const counters: Partial<Record<DeviceKind, number>> = {};
@@ -48,12 +56,8 @@ export function fleetSpecs(count: number, seed = 1, mix: Readonly<Partial<Record
       if (behind > worst) { worst = behind; kind = k; }
     }
     const n = (counters[kind] = (counters[kind] ?? 0) + 1);
-    const arch = archs[(n - 1) % 3];
-    const id = kind === 'env-sensor' ? `esp32-c3-${arch}-${pad(n)}`
-      : kind === 'env-monitor' ? `esp32c3_${pad(n)}`
-      : kind === 'csi-sensor' ? `csi-node-${pad(n)}`
-      : kind === 'audio-device' ? `audio-${pad(n)}`
-      : `steel-${pad(n)}`;
+    const arch = ESP32C3_ARCHS[(n - 1) % ESP32C3_ARCHS.length];
+    const id = ID_PATTERN[kind](arch, pad(n));
     specs.push({ id, kind, arch, seed: Math.floor(rnd.next() * 2 ** 31), firmware: '1.2.0' });
   }
   return specs;
@@ -98,7 +102,7 @@ export class VirtualFleet {
     this.shared = await this.connect(`sim-fleet-${process.pid}-${this.opts.seed}`, undefined);
     if (this.opts.controlTopic) {
       this.shared.on('message', (topic, payload) => this.onControl(topic, payload));
-      await this.shared.subscribeAsync('sim/fault/+', { qos: 1 });
+      await this.shared.subscribeAsync(SIM_FAULT_FILTER, { qos: 1 });
     }
     if (this.opts.connection === 'per-device') {
       // Connect in small batches: a broker rightly throttles a thundering herd of CONNECTs.
@@ -198,7 +202,8 @@ export class VirtualFleet {
   }
 
   private onControl(topic: string, payload: Buffer): void {
-    const target = topic.split('/')[2];
+    const target = simFaultTarget(topic);
+    if (target === null) return;
     let cmd: { fault?: unknown; action?: unknown; durationS?: unknown };
     try {
       cmd = JSON.parse(payload.toString('utf8')) as typeof cmd;
@@ -206,11 +211,11 @@ export class VirtualFleet {
       return;
     }
     if (cmd.action === 'clear' && (cmd.fault === undefined || cmd.fault === 'all')) {
-      this.clearAll(target === 'all' ? undefined : target);
+      this.clearAll(target === SIM_FAULT_ALL ? undefined : target);
       return;
     }
     const fault = cmd.fault as Fault;
-    const ids = target === 'all' ? [...this.byId.keys()] : [target];
+    const ids = target === SIM_FAULT_ALL ? [...this.byId.keys()] : [target];
     const duration = typeof cmd.durationS === 'number' && cmd.durationS > 0 ? cmd.durationS * 1000 : undefined;
     for (const id of ids) {
       if (cmd.action === 'clear') this.clear(id, fault);

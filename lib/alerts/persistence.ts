@@ -54,6 +54,11 @@ export class AlertStore {
     return new AlertStore(Journal.open(file));
   }
 
+  /** Over a journal someone else opened (the node kit's durable store); `stop` and `close` close it. */
+  static over(journal: Journal): AlertStore {
+    return new AlertStore(journal);
+  }
+
   get file(): string {
     return this.journal.file;
   }

@@ -11,7 +11,7 @@ import { deviceIdProblem } from '../../firmware/contract/identity';
 import { parseConsoleLine } from '../../firmware/contract/console';
 import { SchemaBook, SUPPORTED_VERSIONS, CONTRACT_VERSION, type UnknownFieldPolicy, type Validator } from '../../firmware/contract/schemas';
 import {
-  BROADCAST_TARGET, DEVICE_KINDS, PROFILES, archOf,
+  BROADCAST_TARGET, DEVICE_KINDS, KIND, PROFILES, archOf, consoleTopicDevice, isConsoleTopic,
   type DeviceKind, type Esp32c3Arch, type MessageKind, type ProfileName, type TopicRoute,
 } from '../../firmware/contract/topics';
 import { normalise } from './normalise';
@@ -91,11 +91,6 @@ export type DecodeResult = { readonly ok: true; readonly value: Decoded } | { re
 
 const fail = (code: RejectCode, topic: string, path: string, reason: string, device?: string | null): DecodeResult =>
   ({ ok: false, reject: device ? { code, topic, path, reason, device } : { code, topic, path, reason } });
-
-/** A topic absent, empty or under `console/` means the payload is a serial console line. */
-function isConsoleTopic(topic: unknown): boolean {
-  return topic === undefined || topic === null || topic === '' || topic === 'console' || (typeof topic === 'string' && topic.startsWith('console/'));
-}
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -310,14 +305,14 @@ export class Decoder {
     const parsed = parseConsoleLine(raw.text);
     if (!parsed.ok) return fail('console', topic, '', parsed.reason);
 
-    const fromTopic = topic.startsWith('console/') ? topic.slice('console/'.length) : null;
+    const fromTopic = consoleTopicDevice(topic);
     const candidate = fromTopic ?? (input.deviceId === undefined || input.deviceId === null || input.deviceId === '' ? null : input.deviceId);
     if (candidate !== null) {
       const problem = deviceIdProblem(candidate);
       if (problem) return fail('device-id', topic, fromTopic !== null ? 'topic' : 'msg.deviceId', problem);
     }
     const id = candidate as string | null;
-    const kind: DeviceKind | null = parsed.value.event === 'audio-health' ? 'audio-device' : null;
+    const kind: DeviceKind | null = parsed.value.event === 'audio-health' ? KIND.audioDevice : null;
     return {
       ok: true,
       value: {

@@ -4,6 +4,10 @@
  * Input is plain data (see plain-data.ts) that passed its schema; every table here is a Map, so no
  * wire value can reach a member of Object.prototype.
  */
+import type {
+  AudioHealth, CsiHeartbeat, Esp32C3Heartbeat, Esp32C3Status, Esp32Health, Esp32Metrics, Ti0162LibStatus, Ti0162Sensor, WhofiIdfMetrics, WhofiIdfStatus,
+} from '../../firmware/contract/generated';
+
 type Clock =
   | 'epoch-s'   // device sends seconds since the Unix epoch
   | 'guide'     // the guide's layout: epoch seconds in our richer messages, ms since boot in iot-common's
@@ -46,31 +50,43 @@ const SEVERITY: ReadonlyMap<string, string> = new Map([
   ['Critical', 'critical'], ['ERROR', 'critical'], ['Warning', 'warning'], ['WARNING', 'warning'], ['Info', 'info'], ['INFO', 'info'],
 ]);
 
-/** Fields that say who or what sent the message; they go to msg.device, not the reading. */
-const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['device_id', 'app', 'architecture', 'v']);
+/**
+ * Field names below are checked against the types generated from the route's schema
+ * (firmware/contract/generated): a field renamed in a schema fails the build here.
+ */
+type Field<T> = keyof T & string;
+/** Renames of one schema's fields to the names health reads (`free_heap`, `wifi_rssi`, `uptime`, ...). */
+const renames = <T>(m: { readonly [K in Field<T>]?: string }): ReadonlyMap<string, string> =>
+  new Map(Object.entries(m).filter((e): e is [string, string] => typeof e[1] === 'string'));
+const fields = <T>(...names: Array<Field<T>>): readonly string[] => names;
 
-const IOT_COMMON_STATUS = new Map([['uptime_seconds', 'uptime'], ['free_heap_bytes', 'free_heap'], ['wifi_rssi_dbm', 'wifi_rssi'], ['sensor_readings', 'reading_count']]);
-const STATUS_MARKERS = [...IOT_COMMON_STATUS.keys()];
+/** Fields that say who or what sent the message; they go to msg.device, not the reading. */
+const IDENTITY_FIELDS: ReadonlySet<string> = new Set([
+  ...fields<Esp32C3Status>('device_id', 'architecture', 'v'), ...fields<Ti0162Sensor>('app'),
+]);
+
+const IOT_COMMON_STATUS = renames<Ti0162LibStatus>({ uptime_seconds: 'uptime', free_heap_bytes: 'free_heap', wifi_rssi_dbm: 'wifi_rssi', sensor_readings: 'reading_count' });
+const STATUS_MARKERS = fields<Esp32C3Status>('uptime_seconds', 'free_heap_bytes', 'wifi_rssi_dbm', 'sensor_readings');
 
 const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['esp32c3.sensor', { clock: 'guide', epochFloor: true }],
-  ['esp32c3.heartbeat', { clock: 'guide', bootMarkers: ['status'], dropPing: true }],
+  ['esp32c3.heartbeat', { clock: 'guide', bootMarkers: fields<Esp32C3Heartbeat>('status'), dropPing: true }],
   ['esp32c3.status', { clock: 'guide', rename: IOT_COMMON_STATUS, bootMarkers: STATUS_MARKERS }],
   ['esp32c3.presence', { clock: 'epoch-s' }],
-  ['esp32.health', { clock: 'none', rename: new Map([['free_memory', 'free_heap'], ['temperature', 'chip_temperature']]), epochSeconds: ['last_sensor_reading'] }],
-  ['esp32.metrics', { clock: 'epoch-s', flatten: 'metrics', rename: new Map([['wifi_signal_strength_dbm', 'wifi_rssi'], ['uptime_seconds', 'uptime']]) }],
+  ['esp32.health', { clock: 'none', rename: renames<Esp32Health>({ free_memory: 'free_heap', temperature: 'chip_temperature' }), epochSeconds: fields<Esp32Health>('last_sensor_reading') }],
+  ['esp32.metrics', { clock: 'epoch-s', flatten: fields<Esp32Metrics>('metrics')[0], rename: renames<Esp32Metrics['metrics']>({ wifi_signal_strength_dbm: 'wifi_rssi', uptime_seconds: 'uptime' }) }],
   ['esp32.logs', { clock: 'epoch-s', lowerLevel: true }],
   ['esp32.alerts', { clock: 'epoch-s', severity: true }],
-  ['ti0162.sensor', { clock: 'none', rename: new Map([['reading', 'reading_count']]) }],
+  ['ti0162.sensor', { clock: 'none', rename: renames<Ti0162Sensor>({ reading: 'reading_count' }) }],
   ['ti0162.heartbeat', { clock: 'none' }],
   ['ti0162.status', { clock: 'none' }],
   ['ti0162lib.sensor', { clock: 'boot-ms' }],
   ['ti0162lib.heartbeat', { clock: 'boot-ms', dropPing: true }],
   ['ti0162lib.status', { clock: 'boot-ms', rename: IOT_COMMON_STATUS }],
-  ['audio.health', { clock: 'epoch-s', rename: new Map([['heap', 'free_heap']]) }],
+  ['audio.health', { clock: 'epoch-s', rename: renames<AudioHealth>({ heap: 'free_heap' }) }],
   ['csi.data', { clock: 'none' }],
   ['csi.stats', { clock: 'none' }],
-  ['csi.heartbeat', { clock: 'none', rename: new Map([['memoryFree', 'free_heap'], ['rssi', 'wifi_rssi']]) }],
+  ['csi.heartbeat', { clock: 'none', rename: renames<CsiHeartbeat>({ memoryFree: 'free_heap', rssi: 'wifi_rssi' }) }],
   ['csi.config', { clock: 'none' }],
   ['whofi.esphome.data', { clock: 'boot-us' }],
   ['whofi.esphome.stats', { clock: 'none' }],
@@ -78,8 +94,8 @@ const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['whofi.practical.data', { clock: 'none' }],
   ['whofi.presence', { clock: 'none' }],
   ['whofi.idf.data', { clock: 'us' }],
-  ['whofi.idf.status', { clock: 'us', rename: new Map([['version', 'firmware_version']]) }],
-  ['whofi.idf.metrics', { clock: 'us', rename: new Map([['cpu_usage', 'cpu_usage_percent']]) }],
+  ['whofi.idf.status', { clock: 'us', rename: renames<WhofiIdfStatus>({ version: 'firmware_version' }) }],
+  ['whofi.idf.metrics', { clock: 'us', rename: renames<WhofiIdfMetrics>({ cpu_usage: 'cpu_usage_percent' }) }],
   ['whofi.idf.alerts', { clock: 'us', severity: true }],
   ['whofi.idf.config', { clock: 'none' }],
   ['whofi.idf.config-prefix', { clock: 'none' }],

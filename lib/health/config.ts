@@ -3,7 +3,7 @@
  * rules and hysteresis, with defaults from the fleet's deployment guides. Versioned, so a flow saved
  * today still scores the same way after an upgrade, and every output names the version it used.
  */
-import type { DeviceKind } from '../../firmware/contract/topics';
+import { DEVICE_KINDS, KIND, type DeviceKind } from '../../firmware/contract/topics';
 
 export const HEALTH_CONFIG_VERSION = 1;
 
@@ -65,10 +65,10 @@ export function defaultHealthConfig(): HealthConfig {
       steel: f('failed Steel programs', 'in window', 'higher', 1, 3, 10, 25),
     },
     kinds: {
-      'audio-device': { heap: { warn: 50 * 1024, crit: 25 * 1024 } },
-      'csi-sensor': { heap: { warn: 20 * 1024, crit: 10 * 1024 } },
+      [KIND.audioDevice]: { heap: { warn: 50 * 1024, crit: 25 * 1024 } },
+      [KIND.csiSensor]: { heap: { warn: 20 * 1024, crit: 10 * 1024 } },
     },
-    silence: { multiple: 2, intervals: { 'env-sensor': 30, 'env-monitor': 60, 'csi-sensor': 5, 'audio-device': 30, 'steel-device': 300 } },
+    silence: { multiple: 2, intervals: { [KIND.envSensor]: 30, [KIND.envMonitor]: 60, [KIND.csiSensor]: 5, [KIND.audioDevice]: 30, [KIND.steelDevice]: 300 } },
     hysteresis: { raiseAfter: 2, clearAfter: 2 },
     degradedBelow: 70,
     criticalBelow: 40,
@@ -77,7 +77,7 @@ export function defaultHealthConfig(): HealthConfig {
 }
 
 export const FACTOR_NAMES = Object.keys(defaultHealthConfig().factors) as FactorName[];
-const KINDS: readonly DeviceKind[] = ['env-sensor', 'env-monitor', 'csi-sensor', 'steel-device', 'audio-device'];
+const KINDS: readonly DeviceKind[] = DEVICE_KINDS;
 
 export type HealthConfigResult = { ok: true; value: HealthConfig } | { ok: false; field: string; reason: string };
 

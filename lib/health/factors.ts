@@ -3,6 +3,7 @@
  * costs and a reason a person can read. A factor without data is `unknown`: it costs nothing and
  * never counts as healthy.
  */
+import { KIND } from '../../firmware/contract/topics';
 import type { FactorConfig, FactorName, HealthConfig } from './config';
 import { ERROR_TAU_MS, errorLoadAt, type DeviceObs } from './observations';
 
@@ -24,7 +25,7 @@ export interface FactorResult extends FactorScore {
 }
 
 /** Factors that only make sense for devices with a BME280. */
-const SENSOR_KINDS = new Set(['env-sensor', 'env-monitor']);
+const SENSOR_KINDS: ReadonlySet<string> = new Set([KIND.envSensor, KIND.envMonitor]);
 
 const countSince = (events: readonly number[], since: number): number => {
   let c = 0;

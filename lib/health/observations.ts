@@ -2,7 +2,21 @@
  * What health remembers of a device between messages: the latest value of each measured quantity,
  * and the few timestamps counted factors need. Small and flat, so 100,000 devices fit in memory.
  */
+import type { ConsoleEvent } from '../../firmware/contract/console';
+import type {
+  AudioHealth, Esp32C3Sensor, Esp32C3Status, Esp32Health, Esp32Metrics, OtaProgress, Presence, SteelResult,
+} from '../../firmware/contract/generated';
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
+
+/**
+ * The fields read below, checked against the types generated from the schemas (after the normaliser's
+ * renames, which are checked the same way): a field renamed in a schema fails the build here.
+ */
+type Field<T> = keyof T & string;
+type Event = ConsoleEvent['event'];
+const FAILED_OTA: ReadonlySet<string> = new Set<OtaProgress['state']>(['FAILED', 'ROLLED_BACK', 'REJECTED']);
+const FAILED_STEEL: ReadonlySet<string> = new Set<SteelResult['status']>(['failed', 'rejected']);
+const OFFLINE: Presence['state'] = 'offline';
 
 export interface DeviceObs {
   kind: DeviceKind | null;
@@ -73,13 +87,13 @@ export function observe(o: DeviceObs, m: Observation): void {
   const p = m.payload;
   o.lastSeen = Math.max(o.lastSeen, m.at);
   if (m.kind !== 'presence') o.presenceOffline = false;
-  const heap = n(p.free_heap) ?? n(p.heap_bytes);
+  const heap = n(p['free_heap' satisfies Field<Esp32C3Status>]) ?? n(p['heap_bytes' satisfies Field<Extract<ConsoleEvent, { event: 'perf-memory' }>>]);
   if (heap !== null) o.freeHeap = heap;
-  const rssi = n(p.wifi_rssi);
+  const rssi = n(p['wifi_rssi' satisfies Field<Esp32C3Status>]);
   if (rssi !== null) o.rssi = rssi;
   switch (m.kind) {
     case 'sensor': {
-      const key = `${String(p.temperature)}|${String(p.humidity)}|${String(p.pressure)}`;
+      const key = (['temperature', 'humidity', 'pressure'] satisfies Array<Field<Esp32C3Sensor>>).map((f) => String(p[f])).join('|');
       o.stuckRun = key === o.lastReading ? o.stuckRun + 1 : 0;
       o.lastReading = key;
       o.lastSensorAt = m.at;
@@ -87,35 +101,37 @@ export function observe(o: DeviceObs, m: Observation): void {
     }
     case 'heartbeat':
     case 'status':
-      noteUptime(o, n(p.uptime), m.at);
+      noteUptime(o, n(p['uptime' satisfies Field<Esp32C3Status>]), m.at);
       if (m.kind === 'status') {
-        const s = p.status;
-        o.reported = s === 'error' ? 2 : s === 'degraded' ? 1 : typeof s === 'string' ? 0 : o.reported;
-        const interval = n(p.reading_interval);
+        const s = p['status' satisfies Field<Esp32C3Status>];
+        o.reported = s === ('error' satisfies Esp32C3Status['status']) ? 2 : s === ('degraded' satisfies Esp32C3Status['status']) ? 1 : typeof s === 'string' ? 0 : o.reported;
+        const interval = n(p['reading_interval' satisfies Field<Esp32C3Status>]);
         if (interval !== null && interval > 0) o.announcedInterval = interval;
       }
       break;
     case 'health': {
-      noteUptime(o, n(p.uptime), m.at);
+      noteUptime(o, n(p['uptime' satisfies Field<Esp32Health>]), m.at);
       // Judged as of the report: between reports the device goes on reading its sensor.
-      const last = n(p.last_sensor_reading);
+      const last = n(p['last_sensor_reading' satisfies Field<Esp32Health>]);
       if (last !== null) o.reportedSensorAge = Math.max(0, (m.at - last) / 1000);
-      if (typeof p.healthy === 'boolean') o.reported = p.healthy ? 0 : 1;
+      const healthy = p['healthy' satisfies Field<AudioHealth>];
+      if (typeof healthy === 'boolean') o.reported = healthy ? 0 : 1;
       break;
     }
     case 'metrics': {
+      type M = Esp32Metrics['metrics'];
       noteUptime(o, n(p.uptime), m.at);
-      o.cpuPct = n(p.cpu_usage_percent) ?? o.cpuPct;
-      const used = n(p.memory_usage_bytes);
+      o.cpuPct = n(p['cpu_usage_percent' satisfies Field<M>]) ?? o.cpuPct;
+      const used = n(p['memory_usage_bytes' satisfies Field<M>]);
       if (used !== null && o.freeHeap !== null && used + o.freeHeap > 0) o.memUsedPct = (100 * used) / (used + o.freeHeap);
-      const restarts = n(p.restart_count);
+      const restarts = n(p['restart_count' satisfies Field<M>]);
       if (restarts !== null) {
         if (o.lastRestartCount !== null && restarts > o.lastRestartCount) {
           for (let i = 0; i < Math.min(restarts - o.lastRestartCount, MAX_EVENTS); i++) pushEvent(o.restarts, m.at);
         }
         o.lastRestartCount = restarts;
       }
-      const errors = n(p.error_count);
+      const errors = n(p['error_count' satisfies Field<M>]);
       if (errors !== null) {
         // A counter that went down was reset by a restart: everything it shows now is new.
         const fresh = o.lastErrorCount === null ? 0 : errors >= o.lastErrorCount ? errors - o.lastErrorCount : errors;
@@ -126,22 +142,27 @@ export function observe(o: DeviceObs, m: Observation): void {
       break;
     }
     case 'console': {
-      if (p.event === 'perf-sensor') o.sensorUs = n(p.sensor_avg_us);
-      if (p.event === 'reading') { o.sensorUs = n(p.read_time_us) ?? o.sensorUs; o.lastSensorAt = m.at; }
-      if (p.event === 'perf-analysis') { o.reported = p.status === 'Degraded' ? 1 : o.reported ?? 0; noteUptime(o, n(p.uptime), m.at); }
-      if (p.event === 'audio-health') o.reported = p.healthy === false ? 1 : 0;
-      if (p.event === 'boot') pushEvent(o.restarts, m.at);
+      const event = p['event' satisfies Field<ConsoleEvent>];
+      if (event === ('perf-sensor' satisfies Event)) o.sensorUs = n(p.sensor_avg_us);
+      if (event === ('reading' satisfies Event)) { o.sensorUs = n(p.read_time_us) ?? o.sensorUs; o.lastSensorAt = m.at; }
+      if (event === ('perf-analysis' satisfies Event)) { o.reported = p.status === 'Degraded' ? 1 : o.reported ?? 0; noteUptime(o, n(p.uptime), m.at); }
+      if (event === ('audio-health' satisfies Event)) o.reported = p.healthy === false ? 1 : 0;
+      if (event === ('boot' satisfies Event)) pushEvent(o.restarts, m.at);
       break;
     }
     case 'presence':
-      o.presenceOffline = m.online !== undefined ? !m.online : p.state === 'offline';
+      o.presenceOffline = m.online !== undefined ? !m.online : p['state' satisfies Field<Presence>] === OFFLINE;
       break;
-    case 'ota-progress':
-      if (p.state === 'FAILED' || p.state === 'ROLLED_BACK' || p.state === 'REJECTED') pushEvent(o.otaFailures, m.at);
+    case 'ota-progress': {
+      const state = p['state' satisfies Field<OtaProgress>];
+      if (typeof state === 'string' && FAILED_OTA.has(state)) pushEvent(o.otaFailures, m.at);
       break;
-    case 'steel-result':
-      if (p.status === 'failed' || p.status === 'rejected') pushEvent(o.steelFailures, m.at);
+    }
+    case 'steel-result': {
+      const status = p['status' satisfies Field<SteelResult>];
+      if (typeof status === 'string' && FAILED_STEEL.has(status)) pushEvent(o.steelFailures, m.at);
       break;
+    }
     default:
       break;
   }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Decoded } from '../decode/decoder';
 import { makeAlert, type FleetAlert } from '../health/alert';
 import { DeviceTable, type DeviceRecord, type PresenceChange } from './device-table';
+import { MAX_DEVICES, parseMaxDevices } from './defaults';
 import { RegistryPersistence, type KeyValueStore } from './persistence';
 
 export interface PresenceEvent {
@@ -35,13 +36,13 @@ export interface RegistryOptions {
   readonly name?: string;
 }
 
-export const DEFAULT_MAX_DEVICES = 10_000;
+export const DEFAULT_MAX_DEVICES = MAX_DEVICES.default;
 const FULL_META = 'registryFull';
 
-/** The cap from `FLEET_MAX_DEVICES` when set to a positive whole number, else the default. */
+/** The cap from `FLEET_MAX_DEVICES` when set within MAX_DEVICES' bounds, else the default. */
 export function maxDevicesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.FLEET_MAX_DEVICES);
-  return Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_DEVICES;
+  const r = parseMaxDevices(env.FLEET_MAX_DEVICES);
+  return r.ok ? r.value : DEFAULT_MAX_DEVICES;
 }
 
 export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; error: [Error]; alert: [FleetAlert] }> {

@@ -8,6 +8,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import type { Request, Response } from 'express';
 
 import { migrate, type Migration, type SavedDef } from './migrations';
+import type { Journal } from '../../lib/store/journal';
 import { ContextStateStore, DurableStateStore, stateFile, type OwnedStateStore, type StateMode, type StateStore } from './state-store';
 import { ThrottledStatus } from './status';
 
@@ -31,6 +32,11 @@ export interface NodeKit<C> {
   readonly status: ThrottledStatus;
   /** Present when the spec asks for state; restored before the first message reaches `input`. */
   readonly state: StateStore;
+  /**
+   * Durable mode: the journal itself, for a domain store that keeps its own records in it (open from
+   * `ready` on). Throws, naming the file and the reason, when it is not open.
+   */
+  journal(): Journal;
   /** RED._ under this node's catalog: t('status.counts', {...}) reads `<type>.status.counts`. */
   t(key: string, vars?: Record<string, unknown>): string;
   /** Sends outside an input (timers): one entry per output. */
@@ -48,7 +54,7 @@ export interface NodeHandlers<In> {
    * One message; `send` is typed per output. Throwing (or rejecting) reports the error with done(err),
    * so a catch node sees it; anything sent before the throw stays sent.
    */
-  input(msg: In, send: Send): void | Promise<void>;
+  input?(msg: In, send: Send): void | Promise<void>;
   /** Runs once the state is restored and every held promise settled, before the queued messages. */
   ready?(): void;
   /** Runs on close before the store is flushed. */
@@ -59,6 +65,11 @@ export interface AdminRoutes {
   /** `GET <httpAdminRoot>/<type><path>` with permission `<type>.<permission>` (read by default). */
   get(path: string, handler: (req: Request, res: Response) => void, permission?: 'read' | 'write'): void;
   post(path: string, handler: (req: Request, res: Response) => void, permission?: 'read' | 'write'): void;
+  /**
+   * Answers an error raised before the route under `<path>` (a body the admin API's JSON parser refused:
+   * not JSON, too large) in the endpoint's own shape, rather than with Express's stack-trace page.
+   */
+  errors(path: string, handler: (err: unknown, res: Response) => void): void;
 }
 
 export interface NodeSpec<C, In> {
@@ -100,8 +111,11 @@ export function loadConfig<C>(spec: Pick<NodeSpec<C, unknown>, 'version' | 'migr
   return { def: m.def, result: spec.parse(m.def, RED) };
 }
 
-export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(spec: NodeSpec<C, In>): (RED: NodeAPI) => void {
-  return function register(RED: NodeAPI): void {
+/** What defineNode returns: Node-RED's register function, carrying its spec (tests load configurations through it). */
+export type DefinedNode<C, In> = ((RED: NodeAPI) => void) & { readonly spec: NodeSpec<C, In> };
+
+export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(spec: NodeSpec<C, In>): DefinedNode<C, In> {
+  return Object.assign(function register(RED: NodeAPI): void {
     const t = (key: string, vars?: Record<string, unknown>): string => RED._(`${spec.type}.${key}`, vars as Record<string, string> | undefined);
 
     function KitNode(this: Node, nodeDef: NodeDef): void {
@@ -124,11 +138,16 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       const queue: Array<() => void> = [];
 
       let owned: OwnedStateStore | null = null;
-      if (spec.state?.mode === 'durable') owned = new DurableStateStore(stateFile(RED, spec.type, this.id));
+      let durable: DurableStateStore | null = null;
+      if (spec.state?.mode === 'durable') owned = durable = new DurableStateStore(stateFile(RED, spec.type, this.id));
       else if (spec.state) owned = new ContextStateStore(this, spec.state.store?.(def), (err) => this.warn(t('errors.store', { message: err.message })));
 
       const kit: NodeKit<C> = {
         RED, node: this, config: result.value, def, status, state: owned ?? NO_STATE, t,
+        journal: () => {
+          if (!durable) throw new Error(`${spec.type}: this node has no durable state (spec.state.mode)`);
+          return durable.open();
+        },
         send: (msgs) => this.send(msgs as Array<NodeMessage | NodeMessage[] | null>),
         every: (ms, fn) => { intervals.add(setInterval(() => { if (open) fn(); }, ms)); },
         after: (ms, fn) => {
@@ -139,10 +158,12 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       };
       const handlers = spec.create(kit);
 
+      const input = handlers.input?.bind(handlers);
       const run = (msg: In, send: Send, done: Done): void => {
+        if (!input) { done(); return; }
         let r: void | Promise<void>;
         try {
-          r = handlers.input(msg, send);
+          r = input(msg, send);
         } catch (err) {
           done(asError(err));
           return;
@@ -152,11 +173,14 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       };
 
       // The adapter's In type is its reading of an incoming message; Node-RED only promises NodeMessageInFlow.
-      this.on('input', (msg, nodeSend, done) => {
-        const send: Send = (m) => nodeSend(m as Array<NodeMessage | NodeMessage[] | null>);
-        if (open) run(msg as In, send, done);
-        else queue.push(() => run(msg as In, send, done));
-      });
+      // A config node (no input handler) listens to nothing.
+      if (input) {
+        this.on('input', (msg, nodeSend, done) => {
+          const send: Send = (m) => nodeSend(m as Array<NodeMessage | NodeMessage[] | null>);
+          if (open) run(msg as In, send, done);
+          else queue.push(() => run(msg as In, send, done));
+        });
+      }
 
       // Restore the store and wait for what create() held, then let the queue through in order.
       // A failed restore is reported and the node starts empty: refusing every message would lose them.
@@ -180,7 +204,7 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
         void gate
           .then(() => handlers.close?.(removed))
           .catch((err: unknown) => this.warn(asError(err).message))
-          .then(() => owned?.close())
+          .then(() => owned?.close(removed))
           .catch((err: unknown) => this.warn(t('errors.store', { message: asError(err).message })))
           .then(() => done());
       });
@@ -195,9 +219,15 @@ export function defineNode<C, In extends NodeMessageInFlow = NodeMessageInFlow>(
       spec.admin({
         get: (p, handler, permission) => { admin.get(`/${spec.type}${p}`, perm(permission), handler); },
         post: (p, handler, permission) => { admin.post(`/${spec.type}${p}`, perm(permission), handler); },
+        errors: (p, handler) => {
+          admin.use(`/${spec.type}${p}`, (err: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
+            if (res.headersSent) { next(err); return; }
+            handler(err, res);
+          });
+        },
       }, RED);
     }
-  };
+  }, { spec });
 }
 
 /** A status badge for counts, the shape every node shows: green, yellow or red dot. */

@@ -2,13 +2,10 @@
  * A node's own state, restored before its first message: over Node-RED's context API (any configured
  * store), or durable — a journal file synced on every commit, for state that decides what is sent.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
-import type { Node, NodeAPI } from 'node-red';
+import type { Node } from 'node-red';
 
 import { Journal } from '../../lib/store/journal';
+import { releaseStateFile } from './state-dir';
 
 export type StateMode = 'context' | 'durable';
 
@@ -31,7 +28,8 @@ export interface StateStore {
 /** The store with its restore and close, as the kit holds it. */
 export interface OwnedStateStore extends StateStore {
   restore(): Promise<void>;
-  close(): Promise<void>;
+  /** `removed`: the node was deleted from the flow, and its durable state goes with it. */
+  close(removed?: boolean): Promise<void>;
 }
 
 type Callback = (err: Error | null, ...values: unknown[]) => void;
@@ -119,6 +117,7 @@ export class ContextStateStore implements OwnedStateStore {
 export class DurableStateStore implements OwnedStateStore {
   readonly mode = 'durable' as const;
   private journal: Journal | null = null;
+  private failure: Error | null = null;
 
   constructor(readonly file: string) {}
 
@@ -127,12 +126,14 @@ export class DurableStateStore implements OwnedStateStore {
       this.journal = Journal.open(this.file);
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(err as Error);
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      return Promise.reject(this.failure);
     }
   }
 
-  private open(): Journal {
-    if (!this.journal) throw new Error(`state journal ${this.file} is not open`);
+  /** The open journal, for a domain store that keeps its own records in it; throws why it is not open. */
+  open(): Journal {
+    if (!this.journal) throw new Error(`state journal ${this.file}: ${this.failure ? this.failure.message : 'not open'}`);
     return this.journal;
   }
 
@@ -144,26 +145,16 @@ export class DurableStateStore implements OwnedStateStore {
   commit(changes: Iterable<readonly [string, unknown]>): void { this.open().commit(changes); }
   flush(): Promise<void> { return Promise.resolve(); }
 
-  close(): Promise<void> {
+  close(removed = false): Promise<void> {
     this.journal?.close();
     this.journal = null;
-    return Promise.resolve();
+    try {
+      releaseStateFile(this.file, removed);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 }
 
-let scratchDir: string | null = null;
-
-/**
- * Where a node's durable state lives: FLEET_STATE_DIR, else `<userDir>/fleet-state`, else one
- * temporary folder per process (the test helper runs without a userDir).
- */
-export function stateFile(RED: NodeAPI, type: string, nodeId: string): string {
-  const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
-  let dir = process.env.FLEET_STATE_DIR;
-  if (!dir) {
-    if (typeof userDir === 'string' && userDir) dir = path.join(userDir, 'fleet-state');
-    else dir = scratchDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-state-'));
-  }
-  // Ids are Node-RED's hex ids or names a flow author chose: keep the file name to safe characters.
-  return path.join(dir, `${type}-${nodeId.replace(/[^\w.-]/g, '_')}.jsonl`);
-}
+export { stateFile } from './state-dir';

@@ -19,11 +19,13 @@ import path from 'node:path';
 
 import mqtt, { type MqttClient } from 'mqtt';
 
+import { subscriptionsFor } from '../../firmware/contract/subscriptions';
 import { Decoder } from '../../lib/decode/decoder';
 import { Journal } from '../../lib/store/journal';
 import { VirtualFleet } from '../../firmware/simulator/fleet';
 import { Random } from '../../firmware/simulator/random';
 import { startAedes, type Broker } from '../support/brokers';
+import { mqttInputs } from '../support/flows';
 import { NodeRedProcess } from '../support/node-red';
 import { waitFor } from '../support/ports';
 
@@ -45,9 +47,7 @@ function crashFlow(brokerPort: number): unknown[] {
     { id: tab, type: 'tab', label: 'crash' },
     { id: 'crash-broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(brokerPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '15', cleansession: true },
     { id: 'crash-registry', type: 'fleet-registry', name: 'fleet', persist: true, store: '', flushMs: 1000 },
-    ...['esp32c3/#', 'esp32/#'].map((topic, i) => ({
-      id: `crash-in-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker: 'crash-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['crash-decode']],
-    })),
+    ...mqttInputs('crash-in', tab, 'crash-broker', 'crash-decode'),
     { id: 'crash-decode', type: 'fleet-decode', z: tab, registry: 'crash-registry', rejects: 'output', wires: [[HEALTH_ID], [HEALTH_ID]] },
     { id: HEALTH_ID, type: 'fleet-health', z: tab, registry: 'crash-registry', scoring: JSON.stringify(scoring), sweepS: 1, summaryS: 0, wires: [['crash-out-health'], ['crash-out-alerts'], []] },
     { id: 'crash-out-health', type: 'mqtt out', z: tab, topic: 'crash/health', qos: '1', retain: 'false', broker: 'crash-broker', wires: [] },
@@ -95,7 +95,7 @@ describe('fleet-health survives SIGKILL: nothing re-sent, nothing regressed, las
       if (times.length > 50) times.shift();
       lastTraffic.set(r.value.device.id, times);
     });
-    await observer.subscribeAsync(['crash/health', 'crash/alerts', 'esp32c3/#', 'esp32/#'], { qos: 1 });
+    await observer.subscribeAsync(['crash/health', 'crash/alerts', ...subscriptionsFor()], { qos: 1 });
     fleet = new VirtualFleet({ brokerUrl: broker.url, devices: 16, seed: 23, speed: 60, tickMs: 50, mix: { 'env-sensor': 0.75, 'env-monitor': 0.25 } });
     await fleet.start();
     // Faults come and go all the time, so state changes and alerts are always in flight.

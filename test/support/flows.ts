@@ -5,11 +5,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { multiple: 8, intervals: { 'env-sensor': 1 } } }): unknown[] {
-  const tab = 'e2e-tab';
-  const inputs = ['esp32c3/#', 'esp32/#', 'csi/#', 'audio/#'].map((topic, i) => ({
-    id: `e2e-in-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker: 'e2e-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['e2e-decode']],
+import { subscriptionsFor, type SubscriptionOptions } from '../../firmware/contract/subscriptions';
+import { KIND } from '../../firmware/contract/topics';
+
+/**
+ * The `mqtt in` nodes that feed a fleet-decode node: one per filter the contract gives for the
+ * decoder's options (its defaults unless said), so a test flow listens where a shipped flow does.
+ */
+export function mqttInputs(idPrefix: string, tab: string, broker: string, target: string, options: SubscriptionOptions = {}): Array<Record<string, unknown>> {
+  return subscriptionsFor(options).map((topic, i) => ({
+    id: `${idPrefix}-${i}`, type: 'mqtt in', z: tab, topic, qos: '1', datatype: 'buffer', broker, nl: false, rap: true, rh: 0, inputs: 0, wires: [[target]],
   }));
+}
+
+export function e2eFlow(brokerPort: number, scoring: unknown = { silence: { multiple: 8, intervals: { [KIND.envSensor]: 1 } } }): unknown[] {
+  const tab = 'e2e-tab';
+  const inputs = mqttInputs('e2e-in', tab, 'e2e-broker', 'e2e-decode');
   return [
     { id: tab, type: 'tab', label: 'e2e' },
     { id: 'e2e-broker', type: 'mqtt-broker', name: 'test broker', broker: '127.0.0.1', port: String(brokerPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '15', cleansession: true },

@@ -2,14 +2,14 @@
  * fleet-registry's editor: its settings, checked against the bounds the runtime uses (lib/registry/defaults),
  * and the devices the deployed registry holds, read from its admin endpoint.
  */
-import { FLUSH_MS, parseFlushMs } from '../../../lib/registry/defaults';
+import { FLUSH_MS, MAX_DEVICES, parseFlushMs, parseMaxDevices } from '../../../lib/registry/defaults';
 import { getFromRuntime, inputs, migrateOnOpen, validator } from '../../shared/editor/helpers';
 import { FLEET_REGISTRY_VERSION, migrations } from '../migrations';
 
 interface DeviceRow { id: string; kind?: string; arch?: string; firmware?: string; online: boolean; health?: string | null; score?: number | null; lastSeen: number }
 
 const HEALTH_COLOURS = new Map([['healthy', '#5a8'], ['degraded', '#d90'], ['critical', '#c33'], ['offline', '#888'], ['unknown', '#aaa']]);
-const DEFAULTS = ['name', 'persist', 'store', 'flushMs'];
+const DEFAULTS = ['name', 'persist', 'store', 'flushMs', 'maxDevices'];
 const LIST = '#node-config-fleet-registry-devices';
 
 function renderDevices(node: EditorNode): void {
@@ -51,12 +51,18 @@ RED.nodes.registerType('fleet-registry', {
       value: FLUSH_MS.default,
       validate: validator('fleet-registry.errors.flushMs', (v) => { const r = parseFlushMs(v); return r.ok ? null : r.reason; }),
     },
+    // Empty: the runtime's FLEET_MAX_DEVICES, else the default.
+    maxDevices: {
+      value: '',
+      validate: validator('fleet-registry.errors.maxDevices', (v) => { const r = parseMaxDevices(v); return r.ok ? null : r.reason; }),
+    },
     configVersion: { value: FLEET_REGISTRY_VERSION },
   },
   label() { return typeof this.name === 'string' && this.name ? this.name : 'fleet registry'; },
   oneditprepare() {
     migrateOnOpen(this, migrations, FLEET_REGISTRY_VERSION, DEFAULTS, 'node-config-input');
     $('#node-config-input-flushMs').spinner({ min: FLUSH_MS.min, max: FLUSH_MS.max, step: 100 });
+    $('#node-config-input-maxDevices').spinner({ min: MAX_DEVICES.min, max: MAX_DEVICES.max, step: 100 });
     $('#node-config-fleet-registry-refresh').on('click', (e) => { e.preventDefault(); renderDevices(this); });
     $('#node-config-fleet-registry-filter').on('change', () => renderDevices(this));
     renderDevices(this);

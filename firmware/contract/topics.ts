@@ -24,7 +24,7 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export const MESSAGE_KINDS = [
   'sensor', 'heartbeat', 'status', 'health', 'metrics', 'log', 'alert', 'presence',
-  'ota-command', 'ota-progress', 'config-update', 'command', 'emergency',
+  'ota-command', 'ota-progress', 'config-update', 'config-ack', 'command', 'emergency',
   'steel-load', 'steel-result', 'csi-data', 'csi-stats', 'console',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
@@ -124,6 +124,8 @@ const CORE_ROUTES: readonly TopicRoute[] = [
   route({ id: 'ota.update', profile: 'standard', pattern: 'ota/update/{device}', kind: 'ota-command', deviceKind: null, schema: 'ota-update', encoding: 'json', direction: 'down' }),
   route({ id: 'ota.progress', profile: 'standard', pattern: 'ota/progress/{device}', kind: 'ota-progress', deviceKind: null, schema: 'ota-progress', encoding: 'json', direction: 'up' }),
   route({ id: 'config.update', profile: 'standard', pattern: 'config/update/{device}', kind: 'config-update', deviceKind: null, schema: 'config-update', encoding: 'json', direction: 'down' }),
+  // The device's answer to a fleet-command push (applied or rejected, with the reason)
+  route({ id: 'config.ack', profile: 'standard', pattern: 'config/ack/{device}', kind: 'config-ack', deviceKind: null, schema: 'device-config-ack', encoding: 'json', direction: 'up' }),
   route({ id: 'steel.load', profile: 'standard', pattern: 'steel-programs/{device}/load', kind: 'steel-load', deviceKind: 'steel-device', schema: 'steel-load', encoding: 'json', direction: 'down', broadcast: true }),
   route({ id: 'steel.result', profile: 'standard', pattern: 'steel-programs/{device}/result', kind: 'steel-result', deviceKind: 'steel-device', schema: 'steel-result', encoding: 'json', direction: 'up' }),
 

@@ -111,6 +111,21 @@ describe('fleet-command node (in Node-RED through the test helper)', function ()
     assert.equal((n.mqtt[3].payload as Payload).config_version, 2, 'a newer push supersedes the pending one');
   });
 
+  it('settles a push from a decoded answer or status that fleet-decode hands on', async () => {
+    const n = await load();
+    n.cmd.receive({ payload: '' } as never);
+    await until('3 pushes', () => n.mqtt.length === 3 || undefined);
+    const [v1, v2] = [n.mqtt[0].payload as Payload, n.mqtt[1].payload as Payload];
+    n.cmd.receive({ topic: 'config/ack/env_001', kind: 'config-ack', device: { id: 'env_001' }, payload: { config_version: v1.config_version, result: 'applied' } } as never);
+    n.cmd.receive({ topic: 'esp32c3/full/env_002/status', kind: 'status', device: { id: 'env_002' }, payload: { status: 'online', config_hash: v2.config_hash } } as never);
+    n.cmd.receive({ topic: 'esp32c3/full/env_003/status', kind: 'status', device: { id: 'env_003' }, payload: { status: 'online', config_version: 99 } } as never);
+    await until('two applied', () => n.results.filter((m) => String(m.topic).startsWith('fleet-command/result/') && (m.payload as Payload).state === 'applied').length === 2 || undefined);
+    const via = n.results.filter((m) => (m.payload as Payload).state === 'applied').map((m) => [(m.payload as Payload).device, (m.payload as Payload).via]);
+    assert.deepEqual(via, [['env_001', 'reply'], ['env_002', 'status']]);
+    const summary = n.results.filter((m) => m.topic === 'fleet-command/summary').at(-1)!;
+    assert.deepEqual([(summary.payload as { acks: Payload }).acks.applied, (summary.payload as { acks: Payload }).acks.pending], [2, 1], 'another version does not count');
+  });
+
   it('never sends an invalid configuration: the catchable error names the device and field', async () => {
     const n = await load();
     n.cmd.receive({ payload: '', deviceOverrides: { env_003: { measurement_interval: 0 } } } as never);

@@ -18,7 +18,7 @@ import { AlertDispatcher } from '../lib/alerts/dispatcher';
 import { compileMatcher, compileMatcherList } from '../lib/alerts/matchers';
 import { AlertStore } from '../lib/alerts/persistence';
 import { compileTree, matchRoutes, type Route, type RouteConfig } from '../lib/alerts/routes';
-import { makeAlert } from '../lib/health/alert';
+import { makeAlert } from '../lib/alert-shape';
 import { ARCH, DEVICE_KINDS, KIND, topicFor } from '../firmware/contract/topics';
 
 /** An hour of a 1,000-device fleet's traffic, as the broker would deliver it. */

@@ -8,7 +8,7 @@ export { CONTRACT_VERSION, schemaFor, schemaNames } from '../firmware/contract/s
 export { parseConsoleLine } from '../firmware/contract/console';
 export { HealthTracker } from './health/tracker';
 export { defaultHealthConfig } from './health/config';
-export { makeAlert, deviceAlert, fingerprint, SEVERITIES, type FleetAlert, type Severity } from './health/alert';
+export { makeAlert, deviceAlert, fingerprint, SEVERITIES, type FleetAlert, type Severity } from './alert-shape';
 export { readAlert, ALERT_LIMITS, type AlertInput } from './alerts/input';
 export { parseAlertsConfig, ROUTING_LIMITS, type AlertsConfig, type AlertsConfigResult, type RoutingDocument } from './alerts/config';
 export { compileTree, matchRoutes, groupKey, parseDuration, formatDuration, ROUTE_LIMITS, type Route, type RouteConfig } from './alerts/routes';

@@ -5,7 +5,7 @@
  */
 import type { Journal } from '../store/journal';
 import { alertLabels, readDevice } from '../device-labels';
-import { deviceAlert, type FleetAlert } from '../health/alert';
+import { deviceAlert, type FleetAlert } from '../alert-shape';
 import { applyCommand, readCommand, type CommandMessage } from './commands';
 import type { AlertsConfig } from './config';
 import { AlertDispatcher, type DispatcherState, type Notification } from './dispatcher';
@@ -65,8 +65,10 @@ export class AlertsController {
     return { damaged: opened.damaged, migrated: true };
   }
 
-  status(now: number): { active: number; silences: number } {
-    return { active: this.dispatcher.activeCount, silences: this.dispatcher.activeSilences(now).length };
+  /** `muted`: the receivers of routes in quiet hours now, comma-separated ('' when none). */
+  status(now: number): { active: number; silences: number; muted: string } {
+    const muted = [...new Set(this.dispatcher.mutedRoutes(now).map((r) => r.receiver))].join(', ');
+    return { active: this.dispatcher.activeCount, silences: this.dispatcher.activeSilences(now).length, muted };
   }
 
   /** One message (a command or an alert); returns the refusal, if any. */

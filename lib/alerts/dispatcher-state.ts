@@ -7,7 +7,7 @@
  *   s:<id>                     a silence: {id, matchers, endsAt, createdBy?, comment?}
  * Records read back are parsed, not trusted: a damaged one is counted and skipped.
  */
-import type { FleetAlert } from '../health/alert';
+import type { FleetAlert } from '../alert-shape';
 import { compileMatcher, type CompiledMatcher, type MatchOp, type Matcher } from './matchers';
 
 export type StateChange = readonly [key: string, value: unknown];

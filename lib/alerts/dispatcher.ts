@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { FleetAlert } from '../health/alert';
+import type { FleetAlert } from '../alert-shape';
 import { matchesAll, type CompiledMatcher } from './matchers';
 import { groupKey, matchRoutes, type Route } from './routes';
 import { isActive, type TimeIntervalSpec } from './time-intervals';
@@ -110,6 +110,18 @@ export class AlertDispatcher {
     const active = (name: string): boolean => isActive(this.timeIntervals.get(name) ?? [], now) === true;
     if (route.muteTimeIntervals.some(active)) return true;
     return route.activeTimeIntervals.length > 0 && !route.activeTimeIntervals.some(active);
+  }
+
+  /** The routes holding quiet right now (quiet hours), for the status badge and the dashboard. */
+  mutedRoutes(now: number): Array<{ readonly path: string; readonly receiver: string }> {
+    const out: Array<{ path: string; receiver: string }> = [];
+    const stack: Route[] = [this.tree];
+    while (stack.length > 0) {
+      const r = stack.pop() as Route;
+      if (this.routeMuted(r, now)) out.push({ path: r.path, receiver: r.receiver });
+      stack.push(...r.routes);
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   /** Acknowledges firing alerts by fingerprint, or all matching the matchers; returns how many. */

@@ -8,7 +8,7 @@
  * an alert never inhibits itself, and it is not inhibited by a source that is itself two-sided; a
  * source matching only the source side still inhibits it.
  */
-import type { FleetAlert } from '../health/alert';
+import type { FleetAlert } from '../alert-shape';
 import { matchesAll, type CompiledMatcher } from './matchers';
 
 export interface InhibitRule {

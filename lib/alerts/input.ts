@@ -8,7 +8,7 @@
  * cannot make the alert state unsavable.
  */
 import { isWellFormed } from './matcher-parse';
-import { isAlertTime, makeAlert, type FleetAlert } from '../health/alert';
+import { isAlertTime, makeAlert, type FleetAlert } from '../alert-shape';
 
 export type AlertInput = { ok: true; value: FleetAlert } | { ok: false; field: string; reason: string };
 

@@ -3,7 +3,7 @@
  * written to the journal, so a publisher must not be able to make one huge (200 labels, labels of
  * 1 MiB) or give it a time no Date can hold.
  */
-import type { FleetAlert } from '../health/alert';
+import type { FleetAlert } from '../alert-shape';
 
 export const ALERT_LIMITS = {
   labels: 64,

@@ -4,7 +4,7 @@
  * a different command), every class of command is rate-limited by a token bucket, and
  * emergencies and fleet-wide commands become alerts in the shared shape.
  */
-import { makeAlert, type FleetAlert } from '../health/alert';
+import { makeAlert, type FleetAlert } from '../alert-shape';
 import type { CommandRequest, Targets } from './commands';
 
 /** A token bucket: `capacity` commands at once, refilled at `perMinute`. */

@@ -7,7 +7,7 @@ import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { healthLabels, readDevice } from '../device-labels';
 import type { FleetRegistry } from '../registry/registry';
 import type { Journal } from '../store/journal';
-import type { FleetAlert } from './alert';
+import type { FleetAlert } from '../alert-shape';
 import { parseHealthConfig, type HealthConfig } from './config';
 import { DurableHealth } from './durable';
 import { HealthTracker, isHealthSnapshot, type HealthState, type HealthUpdate } from './tracker';

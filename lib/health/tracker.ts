@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
-import { makeAlert, type FleetAlert, type Severity } from './alert';
+import { makeAlert, type FleetAlert, type Severity } from '../alert-shape';
 import { effectiveFactors, factorFor, type HealthConfig } from './config';
 import { EVENT_FACTORS, explain, scoreFactor, type FactorResult, type FactorScore } from './factors';
 import { emptyObs, observe, observeInvalid, type DeviceObs } from './observations';

@@ -17,7 +17,7 @@
  */
 import { OTA_JOB_ID_MAX_LENGTH } from '../../firmware/contract/ota';
 import type { JournalChange } from '../store/journal';
-import { makeAlert, type FleetAlert, type Severity } from '../health/alert';
+import { makeAlert, type FleetAlert, type Severity } from '../alert-shape';
 import type { HealthState } from '../health/tracker';
 import { checkTarget, sameVersion, type Manifest } from './manifest';
 import type { FailureType, RolloutPlan } from './plan';

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { Decoded } from '../decode/decoder';
-import { makeAlert, type FleetAlert } from '../health/alert';
+import { makeAlert, type FleetAlert } from '../alert-shape';
 import { DeviceTable, type DeviceRecord, type PresenceChange } from './device-table';
 import { MAX_DEVICES, parseMaxDevices } from './defaults';
 import { RegistryPersistence, type KeyValueStore } from './persistence';

@@ -25,12 +25,18 @@ export = defineNode<AlertsConfig, NodeMessageInFlow & AlertInputMessage>({
   state: { mode: 'durable' },
   create({ node, config, status, t, send, every, after, holdUntil, journal }) {
     const ctl = new AlertsController(config, (message) => node.error(t('errors.store', { message })));
-    const showStatus = (): void => status.set(() => { const c = ctl.status(Date.now()); return { fill: c.active > 0 ? 'yellow' : 'green', shape: 'dot', text: t('status.counts', c) }; });
+    let muted = '';
+    const showStatus = (): void => status.set(() => {
+      const c = ctl.status(Date.now());
+      muted = c.muted;
+      return { fill: c.active > 0 ? 'yellow' : 'green', shape: c.muted ? 'ring' : 'dot', text: t(c.muted ? 'status.countsMuted' : 'status.counts', c) };
+    });
     // Earlier versions kept a snapshot in the node's context: read it before the first message.
     const ctx = node.context() as unknown as LegacyContext;
     let legacy: unknown;
     holdUntil(new Promise<void>((resolve) => ctx.get('state', (err, v) => { if (!err) legacy = v; resolve(); })));
-    every(1000, () => { const out = ctl.tick(Date.now()); for (const o of out) send(o); if (out.length) showStatus(); });
+    // Quiet hours begin and end without a message: the badge follows them.
+    every(1000, () => { const out = ctl.tick(Date.now()); for (const o of out) send(o); if (out.length || ctl.status(Date.now()).muted !== muted) showStatus(); });
     return {
       ready() {
         try {

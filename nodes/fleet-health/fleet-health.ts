@@ -4,7 +4,7 @@
  */
 import type { NodeMessageInFlow } from 'node-red';
 
-import type { FleetAlert } from '../../lib/health/alert';
+import type { FleetAlert } from '../../lib/alert-shape';
 import { defaultHealthConfig } from '../../lib/health/config';
 import { bodyErrorAnswer, HealthController, parseHealthNodeConfig, validateScoringRequest, alertMessage, type HealthInputMessage, type HealthNodeConfig } from '../../lib/health/controller';
 import { maxDevicesFromEnv } from '../../lib/registry/registry';

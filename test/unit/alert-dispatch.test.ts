@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { fingerprint, makeAlert, type FleetAlert } from '../../lib/health/alert';
+import { fingerprint, makeAlert, type FleetAlert } from '../../lib/alert-shape';
 import { AlertDispatcher, type DispatcherState, type InhibitRule, type Notification } from '../../lib/alerts/dispatcher';
 import { InhibitionIndex } from '../../lib/alerts/inhibition';
 import { ALERT_LIMITS, checkAlertLimits, checkDeviceTimestamp } from '../../lib/alerts/limits';
@@ -167,6 +167,15 @@ describe('alert dispatch: quiet hours and escalation', () => {
     assert.equal(run(d, night, Date.parse('2026-11-24T06:59:00Z')).length, 0);
     const morning = run(d, Date.parse('2026-11-24T07:00:00Z'), Date.parse('2026-11-24T07:02:00Z'));
     assert.deepEqual(morning.map((n) => n.receiver), ['email']);
+  });
+
+  it('says which routes are muted right now, so the badge and the dashboard can show quiet hours', () => {
+    const t = compileTree({ receiver: 'dashboard', routes: [{ matchers: ['severity=warning'], receiver: 'email', mute_time_intervals: ['nights'] }, { matchers: ['severity=info'], receiver: 'chat', active_time_intervals: ['nights'] }] }, ['dashboard', 'email', 'chat'], ['nights']);
+    if (!t.ok) throw new Error(t.reason);
+    const nights = new Map([['nights', [{ times: [{ start_time: '22:00', end_time: '24:00' }], location: 'UTC' }]]]);
+    const d = new AlertDispatcher(t.value, [], nights);
+    assert.deepEqual(d.mutedRoutes(Date.parse('2026-11-23T23:00:00Z')), [{ path: 'route.routes[0]', receiver: 'email' }]);
+    assert.deepEqual(d.mutedRoutes(Date.parse('2026-11-23T12:00:00Z')), [{ path: 'route.routes[1]', receiver: 'chat' }]);
   });
 
   it('escalates a critical alert not acknowledged in time, once; an acknowledged one stays put', () => {

@@ -8,7 +8,7 @@ import { parseAlertsConfig } from '../../lib/alerts/config';
 import { importAlertmanagerYaml, YAML_LIMITS } from '../../lib/alerts/alertmanager-yaml';
 import { loadAlertmanagerConfig } from '../../lib/alerts/alertmanager-config';
 import { ALERT_LIMITS, readAlert } from '../../lib/alerts/input';
-import { deviceAlert, makeAlert } from '../../lib/health/alert';
+import { deviceAlert, makeAlert } from '../../lib/alert-shape';
 import * as domain from '../../lib/index';
 
 const RECEIVERS = ['dashboard', 'email'];

@@ -12,7 +12,7 @@ import { EVENT_FACTORS, type FactorScore } from '../../lib/health/factors';
 import { HealthTracker, classify, isHealthSnapshot, type HealthUpdate, type HealthState } from '../../lib/health/tracker';
 import { VirtualDevice, type Fault } from '../../firmware/simulator/device';
 import type { DeviceKind } from '../../firmware/contract/topics';
-import type { FleetAlert } from '../../lib/health/alert';
+import type { FleetAlert } from '../../lib/alert-shape';
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import type { FleetAlert } from '../../lib/health/alert';
+import type { FleetAlert } from '../../lib/alert-shape';
 import { Decoder } from '../../lib/decode/decoder';
 import { DeviceTable } from '../../lib/registry/device-table';
 import { deviceKey, type KeyValueStore } from '../../lib/registry/persistence';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Decoder } from '../../lib/decode/decoder';
 import { defaultHealthConfig, factorFor, parseHealthConfig, type HealthConfig } from '../../lib/health/config';
 import { HealthTracker, type HealthState } from '../../lib/health/tracker';
-import type { FleetAlert } from '../../lib/health/alert';
+import type { FleetAlert } from '../../lib/alert-shape';
 import { VirtualDevice, type Fault, type Publication } from '../../firmware/simulator/device';
 import { fleetSpecs, scaledIntervals } from '../../firmware/simulator/fleet';
 

@@ -10,7 +10,7 @@ import type { FuzzTarget } from '../harness';
 import { AlertDispatcher } from '../../../lib/alerts/dispatcher';
 import { checkAlertLimits, checkDeviceTimestamp } from '../../../lib/alerts/limits';
 import { compileTree } from '../../../lib/alerts/routes';
-import { deviceAlert, makeAlert } from '../../../lib/health/alert';
+import { deviceAlert, makeAlert } from '../../../lib/alert-shape';
 
 const T0 = 1_800_000_000_000;
 const tree = compileTree({ receiver: 'a', group_by: ['alertname', 'site'], group_wait: '0s', routes: [{ matchers: ['site="north"'], receiver: 'b' }] }, ['a', 'b']);

@@ -6,7 +6,7 @@
  * Nothing it returns outside `PushMessage.payload` holds a secret value.
  */
 import { parseDeviceConfigAck, type DeviceConfig } from '../../firmware/contract/device-config';
-import type { FleetAlert } from '../health/alert';
+import type { FleetAlert } from '../alert-shape';
 import { AckTracker, DEFAULT_ACK_OPTIONS, type AckOptions, type AckSummary, type PushResult } from './ack';
 import { AuditTrail, describeTargets, type AuditAction, type AuditEntry } from './audit';
 import { buildDownlinks, parseCommandRequest, resolveTargets, type Downlink, type InventoryDevice, type Targets } from './commands';

@@ -13,13 +13,54 @@ import { FleetRegistry } from '../lib/registry/registry';
 import type { KeyValueStore } from '../lib/registry/persistence';
 import { fleetSpecs } from '../firmware/simulator/fleet';
 import { VirtualDevice, type Publication } from '../firmware/simulator/device';
-import { figure, heapUsed, millis, rate, stats, type Figure } from './measure';
+import { figure, heapUsed, longestBlock, millis, rate, stats, type Figure } from './measure';
 import { AlertDispatcher } from '../lib/alerts/dispatcher';
 import { compileMatcher, compileMatcherList } from '../lib/alerts/matchers';
 import { AlertStore } from '../lib/alerts/persistence';
 import { compileTree, matchRoutes, type Route, type RouteConfig } from '../lib/alerts/routes';
 import { makeAlert } from '../lib/alert-shape';
 import { ARCH, DEVICE_KINDS, KIND, topicFor } from '../firmware/contract/topics';
+
+/** fleet-health's slice (nodes/fleet-health): updates per sweep call before it yields. */
+const SWEEP_SLICE = 2000;
+
+/** A store that keeps values in a Map and answers at once: the registry's own cost of a flush, no I/O. */
+function memoryStore(): KeyValueStore {
+  const m = new Map<string, unknown>();
+  return {
+    keys: async () => [...m.keys()],
+    get: async (keys) => keys.map((k) => m.get(k)),
+    set: async (keys, values) => { keys.forEach((k, i) => (values[i] === undefined ? m.delete(k) : m.set(k, values[i]))); },
+  };
+}
+
+/** The registry flush of `devices` changed devices: the whole flush, and the longest stretch it holds the event loop. */
+export async function flushFigures(devices: number): Promise<Figure[]> {
+  const decoder = new Decoder();
+  const reg = new FleetRegistry(memoryStore(), { flushMs: 60_000, maxDevices: devices });
+  await reg.ready;
+  const tracker = new HealthTracker(defaultHealthConfig());
+  for (let i = 0; i < devices; i++) {
+    const id = `esp32-c3-full-${i}`;
+    const r = decoder.decode({ topic: `esp32c3/full/${id}/heartbeat`, payload: `{"uptime":${i},"free_heap":46000,"wifi_rssi":-58,"sequence":${i}}`, receivedAt: 1_800_000_000_000 });
+    if (!r.ok) throw new Error(JSON.stringify(r.reject));
+    reg.record(r.value);
+    tracker.observe({ id, kind: r.value.kind, deviceKind: 'env-sensor', arch: 'full', payload: r.value.payload, at: 1_800_000_000_000 });
+    reg.setHealth(id, tracker.snapshot(id));
+  }
+  const t = process.hrtime.bigint();
+  const block = await longestBlock(() => reg.persistence!.flush());
+  const totalMs = Number(process.hrtime.bigint() - t) / 1e6;
+  await reg.persistence!.close();
+  // The floor: the longest gap of an idle loop over as long (the OS's scheduling, timers, GC of others).
+  const idle = await longestBlock(() => new Promise((r) => setTimeout(r, Math.min(totalMs, 5000))));
+  const n = devices.toLocaleString('en-US');
+  return [
+    figure('periodic', 'baseline: longest gap of an idle event loop (scheduling noise)', 'ms', [idle]),
+    figure('periodic', `registry flush of ${n} changed devices (memory store): whole flush`, 'ms', [totalMs]),
+    figure('periodic', `registry flush of ${n} changed devices: longest hold of the event loop`, 'ms', [block], { target: '≤ 10 ms held', met: block <= 10 }),
+  ];
+}
 
 /** An hour of a 1,000-device fleet's traffic, as the broker would deliver it. */
 export function trafficSample(devices = 1000, seconds = 600): Publication[] {
@@ -74,7 +115,8 @@ export function healthFigures(repeat: number): Figure[] {
 /** Memory for N devices tracked by the registry (with last readings) and health, and the sweep over them. */
 export function scaleFigures(devices: number, repeat: number): Figure[] {
   const before = heapUsed();
-  const registry = new FleetRegistry(null, { flushMs: 1000 });
+  // The cap (10,000 by default) would refuse all but the first 10,000 devices and hide their records.
+  const registry = new FleetRegistry(null, { flushMs: 1000, maxDevices: devices });
   const tracker = new HealthTracker(defaultHealthConfig());
   const decoder = new Decoder();
   const at = 1_800_000_000_000;
@@ -91,13 +133,28 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
       registry.setHealth(id, tracker.snapshot(id));
     }
   }
+  if (registry.table.size !== devices || tracker.size !== devices) throw new Error(`tracked ${registry.table.size} / ${tracker.size} of ${devices} devices`);
   const total = heapUsed() - before;
   const perDevice = total / devices;
   // Nobody is silent yet: the sweep's everyday cost. Then every device silent at once: its worst.
   const quiet = millis(repeat, () => { tracker.sweep(at + 1000); });
+  // A pass that must visit every device: the first 1 in 1,000 (i % 1000 === 0) just due.
+  const pass = millis(1, () => { tracker.sweep(tracker.get('esp32-c3-full-0')!.silentAfter + 0.5); });
+  const summaryHealthy = millis(repeat, () => { tracker.summary(at + 1000); });
+  // fleet-health takes an outage in slices of SWEEP_SLICE updates, one per event-loop turn: one slice is what holds the loop.
+  const slice = millis(1, () => { tracker.sweep(at + 10 * 60_000, SWEEP_SLICE); });
   const worst = millis(1, () => { tracker.sweep(at + 10 * 60_000); });
+  const summaryOffline = millis(repeat, () => { tracker.summary(at + 10 * 60_000); });
   const mb = total / 1024 / 1024;
+  const n = devices.toLocaleString('en-US');
+  const held = { target: '≤ 10 ms held', met: false };
+  const under = (xs: number[]) => ({ ...held, met: stats(xs).median <= 10 });
   return [
+    figure('periodic', `health sweep, ${n} devices, none due (answered by the earliest-due bound)`, 'ms', quiet, under(quiet)),
+    figure('periodic', `health sweep, ${n} devices, a full pass (1 in 1,000 just due)`, 'ms', pass, under(pass)),
+    figure('periodic', `health sweep, one slice of ${SWEEP_SLICE.toLocaleString('en-US')} devices falling silent (of ${n})`, 'ms', slice, under(slice)),
+    figure('periodic', `fleet summary, ${n} devices, all healthy`, 'ms', summaryHealthy, under(summaryHealthy)),
+    figure('periodic', `fleet summary, ${n} devices, all offline`, 'ms', summaryOffline, under(summaryOffline)),
     figure('scale', `memory per device (registry + health), ${devices.toLocaleString('en-US')} devices`, 'B', [perDevice]),
     figure('scale', `memory in total, ${devices.toLocaleString('en-US')} devices`, 'MB', [mb], { target: '< 300 MB', met: mb < 300 }),
     figure('scale', `offline sweep over ${devices.toLocaleString('en-US')} devices, none silent`, 'ms', quiet, { target: '< 20 ms', met: quiet.sort((a, b) => a - b)[Math.floor(quiet.length / 2)] < 20 }),
@@ -133,7 +190,7 @@ export async function persistenceFigures(devices: number): Promise<Figure[]> {
     const decoder = new Decoder();
     const first = localFileStore(dir);
     await first.store.open();
-    const reg = new FleetRegistry(first.kv, { flushMs: 60_000 });
+    const reg = new FleetRegistry(first.kv, { flushMs: 60_000, maxDevices: devices });
     await reg.ready;
     for (let i = 0; i < devices; i++) {
       const r = decoder.decode({ topic: topicFor('esp32.health', { device: `mon-${i}` }), payload: `{"uptime":${i},"free_memory":28000,"wifi_rssi":-60}`, receivedAt: 1_800_000_000_000 + i });
@@ -150,7 +207,7 @@ export async function persistenceFigures(devices: number): Promise<Figure[]> {
     const t2 = process.hrtime.bigint();
     const second = localFileStore(dir);
     await second.store.open();
-    const reg2 = new FleetRegistry(second.kv, { flushMs: 60_000 });
+    const reg2 = new FleetRegistry(second.kv, { flushMs: 60_000, maxDevices: devices });
     const loaded = await reg2.ready;
     const loadMs = Number(process.hrtime.bigint() - t2) / 1e6;
     await second.store.close();

@@ -40,6 +40,28 @@ export function millis(repeat: number, fn: () => void): number[] {
   return out;
 }
 
+/**
+ * Runs `fn` while a setImmediate ticker watches the event loop: returns the longest gap between two
+ * ticks in ms, i.e. the longest stretch `fn` (or anything else) held the loop without yielding.
+ */
+export async function longestBlock(fn: () => Promise<unknown>): Promise<number> {
+  let last = process.hrtime.bigint();
+  let worst = 0n;
+  let running = true;
+  const tick = (): void => {
+    const now = process.hrtime.bigint();
+    if (now - last > worst) worst = now - last;
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  last = process.hrtime.bigint();
+  await fn();
+  tick();
+  running = false;
+  return Number(worst) / 1e6;
+}
+
 export function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (!g) throw new Error('run the benchmarks with node --expose-gc (npm run bench does)');

@@ -17,7 +17,7 @@ const { linkPackage, packageRoot } = require('../../scripts/user-dir.js') as { l
 interface RuntimeNode { receive(msg: unknown): void; count?: number; expect?: number; onDone?: (() => void) | null }
 interface Runtime { init(server: http.Server, settings: unknown): void; start(): Promise<void>; stop(): Promise<void>; nodes: { getNode(id: string): RuntimeNode } }
 
-const HAND_BUILT_FUNCTION = `
+export const HAND_BUILT_FUNCTION = `
 const p = msg.payload;
 if (p === null || typeof p !== 'object') return null;
 const parts = msg.topic.split('/');

@@ -3,25 +3,31 @@
  * written to .bench-results/latest.json. Not part of npm test.
  *   --quick      fewer repeats, 10,000 instead of 100,000 devices, lower broker rates: a smoke run
  *   --no-broker  skip the end-to-end runs through Mosquitto and aedes
+ *   --only a,b   only the sections whose names start with a or b (e.g. --only scale,broker: aedes)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { decodeFigures, healthFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
+import { decodeFigures, flushFigures, healthFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
-import { brokerFigures } from './broker';
+import { brokerFigures, brokerTable, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
 import { otaFigures } from './ota';
 import { steelFigures } from './steel';
 import { commandFigures } from './command';
+import { otaRolloutFigures } from './ota-rollout';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const repeat = quick ? 3 : 5;
   const devices = quick ? 10_000 : 100_000;
   const figures: Figure[] = [];
+  const brokerRows: BrokerRow[] = [];
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : null;
   const section = async (name: string, f: () => Figure[] | Promise<Figure[]>) => {
+    if (only && !only.some((o) => name.startsWith(o))) return;
     process.stderr.write(`bench: ${name}…\n`);
     figures.push(...(await f()));
   };
@@ -29,23 +35,29 @@ async function main(): Promise<void> {
   await section('health', () => healthFigures(repeat));
   await section('alerts', () => routingFigures(repeat));
   await section('scale', () => scaleFigures(devices, repeat * 4));
+  await section('periodic', () => flushFigures(devices));
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));
   await section('command', () => commandFigures(repeat, quick ? 2_000 : 10_000));
+  await section('ota: virtual rollout', () => otaRolloutFigures(quick ? 200 : 1000));
   await section('pipeline', () => pipelineFigures(repeat, quick ? 50_000 : 100_000));
   if (!process.argv.includes('--no-broker')) {
-    const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 30_000, 40_000];
-    await section('broker: mosquitto', () => brokerFigures('mosquitto', rates, quick ? 3 : 5));
-    await section('broker: aedes', () => brokerFigures('aedes', quick ? [2_000] : [5_000, 10_000, 20_000], quick ? 3 : 5));
+    // Each rate 3 times into each of three flows, per broker: 63 runs of 3 s (plus start-up and
+    // drain) keep the section near 9 minutes and the whole bench under 15.
+    const rates = quick ? [2_000, 10_000] : [5_000, 10_000, 20_000, 40_000];
+    const reps = quick ? 1 : 3;
+    await section('broker: mosquitto', () => brokerFigures('mosquitto', rates, quick ? 2 : 3, reps, brokerRows));
+    await section('broker: aedes', () => brokerFigures('aedes', quick ? [2_000] : [5_000, 10_000, 20_000], quick ? 2 : 3, reps, brokerRows));
   }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`\nESP32 fleet benchmarks — ${machine}${quick ? ' (quick)' : ''}\n`);
   console.log(table(figures));
+  if (brokerRows.length) console.log(`\nbroker runs, medians (min–max) of the repeats; loop delay, GC, CPU and RSS inside the Node-RED process\n\n${brokerTable(brokerRows)}`);
   const dir = path.resolve(__dirname, '..', '..', '.bench-results');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), machine, quick, figures }, null, 2));
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), machine, quick, figures, brokerRows }, null, 2));
   console.log(`\nwritten to .bench-results/latest.json`);
   process.exit(0);
 }

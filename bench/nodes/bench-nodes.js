@@ -1,6 +1,8 @@
-// Two node types for the in-process benchmark: a pass-through (Node-RED's own cost per hop)
-// and a sink that counts arrivals and tells the harness when the last one came.
+// Node types for the benchmarks: a pass-through (Node-RED's own cost per hop), a sink that counts
+// arrivals and tells the harness when the last one came, and a latency probe for the broker bench.
 'use strict';
+const { monitorEventLoopDelay, PerformanceObserver } = require('node:perf_hooks');
+
 module.exports = function (RED) {
   function Pass(config) {
     RED.nodes.createNode(this, config);
@@ -21,14 +23,45 @@ module.exports = function (RED) {
   }
   RED.nodes.registerType('bench-sink', Sink);
 
-  // Latency from a publisher's `sent_at` stamp to this node, for the broker benchmark.
+  // What holds this process's event loop, measured inside it: the delay histogram and GC pauses
+  // since the last reset.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { gc.count++; gc.totalMs += e.duration; if (e.duration > gc.maxMs) gc.maxMs = e.duration; }
+  }).observe({ entryTypes: ['gc'] });
+
+  // The publisher appends `"sent_at":<ms>}` last: read it from the raw Buffer when nothing parsed it.
+  const KEY = Buffer.from('"sent_at":');
+  function sentAt(payload) {
+    if (payload === null || payload === undefined) return undefined;
+    if (typeof payload.sent_at === 'number') return payload.sent_at;
+    if (Buffer.isBuffer(payload)) {
+      const at = payload.lastIndexOf(KEY);
+      if (at < 0) return undefined;
+      let v = 0;
+      for (let i = at + KEY.length; i < payload.length; i++) {
+        const c = payload[i];
+        if (c < 48 || c > 57) break;
+        v = v * 10 + (c - 48);
+      }
+      return v;
+    }
+    return undefined;
+  }
+
+  // Latency from a publisher's `sent_at` stamp to this node, for the broker benchmark. With `watch`
+  // (a node id) it also listens to that node's input, after the node's own handler has run, so a
+  // node that sends only on changes (fleet-health) is measured without a second wire (and the copy
+  // of each message Node-RED makes for it).
   const latencies = new Map();
   function Latency(config) {
     RED.nodes.createNode(this, config);
     const state = { samples: [], count: 0, first: 0, last: 0 };
     latencies.set(this.id, state);
-    this.on('input', (msg, send, done) => {
-      const sent = msg.payload && msg.payload.sent_at;
+    const observe = (msg) => {
+      const sent = sentAt(msg.payload);
       const now = Date.now();
       if (typeof sent === 'number') {
         state.samples.push(now - sent);
@@ -36,8 +69,15 @@ module.exports = function (RED) {
         if (!state.first) state.first = now;
         state.last = now;
       }
-      done();
-    });
+    };
+    this.on('input', (msg, send, done) => { observe(msg); done(); });
+    if (config.watch) {
+      const hook = () => {
+        const n = RED.nodes.getNode(config.watch);
+        if (n) n.on('input', observe); else setTimeout(hook, 50);
+      };
+      setImmediate(hook);
+    }
     this.on('close', () => latencies.delete(this.id));
   }
   RED.nodes.registerType('bench-latency', Latency);
@@ -47,11 +87,17 @@ module.exports = function (RED) {
       if (!s) return res.status(404).end();
       const sorted = s.samples.slice().sort((a, b) => a - b);
       const q = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : null);
-      res.json({ count: s.count, first: s.first, last: s.last, p50: q(0.5), p99: q(0.99), max: sorted.length ? sorted[sorted.length - 1] : null });
+      res.json({
+        count: s.count, first: s.first, last: s.last, p50: q(0.5), p99: q(0.99), max: sorted.length ? sorted[sorted.length - 1] : null,
+        loopP99: loop.count ? loop.percentile(99) / 1e6 : null, loopMax: loop.count ? loop.max / 1e6 : null,
+        gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs,
+      });
     });
     RED.httpAdmin.post('/bench-latency/:id/reset', (req, res) => {
       const s = latencies.get(req.params.id);
       if (s) { s.samples = []; s.count = 0; s.first = 0; s.last = 0; }
+      loop.reset();
+      gc.count = 0; gc.totalMs = 0; gc.maxMs = 0;
       res.json({ ok: true });
     });
   }

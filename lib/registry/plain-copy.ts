@@ -61,7 +61,10 @@ export function plainCopy(value: unknown, maxDepth = DEFAULT_COPY_DEPTH, stats: 
       for (const k of keys) {
         const item = copy(read(obj, k), depth + 1);
         if (item === undefined) continue;
-        Object.defineProperty(out, k, { value: item, enumerable: true, writable: true, configurable: true });
+        // Assignment makes the same own data property as defineProperty, several times faster (the
+        // flush copies every changed record); only "__proto__" would hit Object.prototype's setter.
+        if (k === '__proto__') Object.defineProperty(out, k, { value: item, enumerable: true, writable: true, configurable: true });
+        else out[k] = item;
       }
       return out;
     }

@@ -82,6 +82,8 @@ export interface NodeSpec<C, In> {
   /** Ask for a state store: context (Node-RED's, optional named store) or durable (a synced journal). */
   readonly state?: { readonly mode: StateMode; store?(def: SavedDef): string | undefined };
   create(kit: NodeKit<C>): NodeHandlers<In>;
+  /** Node-RED credentials (kept out of the flow file, in flows_cred.json); read with `node.credentials`. */
+  readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
   /** Admin endpoints the editor calls; registered once with the type. */
   admin?(routes: AdminRoutes, RED: NodeAPI): void;
   /** Credential fields (kept by Node-RED outside the flow file, never exported). */

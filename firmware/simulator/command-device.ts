@@ -14,8 +14,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 
 import { configHash, deviceConfigErrors, deviceConfigUpdateErrors, type DeviceConfig } from '../contract/device-config';
 import { BROADCAST_TARGET, topicFor } from '../contract/topics';
-import type { Intervals, Publication, VirtualDevice } from './device';
-import { scaledIntervals, type VirtualFleet } from './fleet';
+import { GUIDE_INTERVALS, type Intervals, type Publication, type VirtualDevice } from './device';
+import type { VirtualFleet } from './fleet';
 
 export interface AppliedConfig {
   readonly version: number;
@@ -34,8 +34,14 @@ export interface CommandableFleet {
 
 const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
+/** The guides' intervals at the fleet's speed (as VirtualFleet scales them). */
+function scaled(speed: number): Intervals {
+  const g = GUIDE_INTERVALS;
+  return { sensor: g.sensor / speed, heartbeat: g.heartbeat / speed, status: g.status / speed, health: g.health / speed, metrics: g.metrics / speed, csi: g.csi / speed };
+}
+
 /** A device's intervals under a configuration, scaled by the fleet's speed like the defaults are. */
-export function intervalsFor(config: DeviceConfig, speed: number, base: Intervals = scaledIntervals(speed)): Intervals {
+export function intervalsFor(config: DeviceConfig, speed: number, base: Intervals = scaled(speed)): Intervals {
   const measurement = Number(config.sensor.measurement_interval_seconds);
   const heartbeat = config.system?.heartbeat_interval_minutes;
   const status = config.system?.status_report_interval_minutes;

@@ -86,8 +86,6 @@ export interface NodeSpec<C, In> {
   readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
   /** Admin endpoints the editor calls; registered once with the type. */
   admin?(routes: AdminRoutes, RED: NodeAPI): void;
-  /** Credential fields (kept by Node-RED outside the flow file, never exported). */
-  readonly credentials?: Readonly<Record<string, { readonly type: 'text' | 'password' }>>;
 }
 
 type Done = (err?: Error) => void;

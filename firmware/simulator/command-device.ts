@@ -101,7 +101,7 @@ export class CommandDevices {
   }
 
   private ack(id: string, body: Record<string, unknown>): Publication {
-    return { topic: `config/ack/${id}`, payload: JSON.stringify(body), qos: 1, retain: false };
+    return { topic: topicFor('config.ack', { device: id }), payload: JSON.stringify(body), qos: 1, retain: false };
   }
 
   private configure(id: string, body: unknown, now: number): Publication[] {

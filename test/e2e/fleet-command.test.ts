@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { CommandDevices } from '../../firmware/simulator/command-device';
 import { VirtualFleet } from '../../firmware/simulator/fleet';
 import { startAedes, type Broker } from '../support/brokers';
+import { shippedFlow } from '../support/flows';
 import { NodeRedProcess } from '../support/node-red';
 import { waitFor } from '../support/ports';
 
@@ -149,5 +150,36 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
     observer.publish('e2e/command', JSON.stringify({ emergency: 'resume', scope: 'fleet', confirm: 'resume fleet' }), { qos: 1 });
     await waitFor('the fleet talks again', () => IDS.every((id) => rate(id, Date.now() - 1500, Date.now()) > 0), 15_000);
     assert.ok(alerts.some((a) => a.payload.status === 'resolved'), 'the resume resolves the alert');
+  });
+});
+
+describe('the shipped example flows/fleet-commands.json against a fleet like npm start\'s', function () {
+  this.timeout(60_000);
+  it('its Push button configures the four listed devices, which answer; the unconfirmed stop stops nothing', async () => {
+    const broker = await startAedes();
+    const red = new NodeRedProcess();
+    const fleet = new VirtualFleet({ brokerUrl: broker.url, devices: 12, seed: 1, speed: 5, commands: true });
+    try {
+      red.writeFlows(shippedFlow('fleet-commands.json', broker.port));
+      await red.start();
+      await waitFor('the broker connection', () => red.output.includes('Connected to broker'), 15_000);
+      await fleet.start();
+      const press = (id: string) => fetch(`${red.url}/inject/${id}`, { method: 'POST' });
+      assert.equal((await press('fc-push')).status, 200);
+      const listed = ['esp32-c3-sync-001', 'esp32-c3-async-002', 'esp32-c3-full-003', 'esp32-c3-sync-004'];
+      await waitFor('the four devices configured', () => listed.every((id) => fleet.commander?.configOf(id) !== undefined), 15_000);
+      assert.equal(fleet.commander!.configOf('esp32-c3-sync-001')!.config.sensor.measurement_interval_seconds, 10);
+      assert.equal(fleet.commander!.configOf('esp32-c3-full-003')!.config.sensor.calibration_offset_temp, -0.5);
+      assert.equal(fleet.commander!.configOf('esp32c3_001'), undefined, 'a device not in the file gets nothing');
+      assert.equal((await press('fc-stop-bad')).status, 200);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(fleet.commander!.stopped.size, 0);
+      assert.doesNotMatch(red.output, /\[error\] \[fleet-command/, 'the refusal goes to the catch node');
+    } finally {
+      await fleet.stop();
+      await red.stop();
+      red.cleanup();
+      await broker.close();
+    }
   });
 });

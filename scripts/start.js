@@ -13,6 +13,7 @@ const settings = require(path.join(root, 'settings.js'));
 const { linkPackage } = require('./user-dir.js');
 const { scoringForSpeed } = require('./sim-scoring.js');
 const { startSinks } = require('./sinks.js');
+const otaDemo = require('./ota-demo.js');
 const mqttHost = process.env.FLEET_MQTT_HOST || '127.0.0.1';
 const mqttPort = Number(process.env.FLEET_MQTT_PORT || 1883);
 const devices = Number(process.env.FLEET_DEVICES || 50);
@@ -28,7 +29,7 @@ function hasDashboard() {
   }
 }
 
-function prepareUserDir() {
+function prepareUserDir(demo) {
   const userDir = settings.userDir;
   fs.mkdirSync(userDir, { recursive: true });
   linkPackage(userDir);
@@ -39,6 +40,8 @@ function prepareUserDir() {
     // The dashboard tab needs @flowfuse/node-red-dashboard (a devDependency), so it lives in demo/,
     // not in flows/ where every flow must work on any Node-RED.
     if (hasDashboard()) flow.push(...JSON.parse(fs.readFileSync(path.join(root, 'demo', 'fleet-dashboard.json'), 'utf8')));
+    // The OTA example as its own tab, with the demo's public key and image folder (never the private key).
+    flow.push(...otaDemo.patchFlow(JSON.parse(fs.readFileSync(path.join(root, 'flows', 'ota-rollout.json'), 'utf8')), demo));
     for (const n of flow) if (n.type === 'mqtt-broker') Object.assign(n, { broker: mqttHost, port: String(mqttPort) });
     scaleHealthWindows(flow);
     fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
@@ -89,13 +92,16 @@ async function startBroker() {
 
 async function main() {
   if (!fs.existsSync(path.join(root, 'dist', 'nodes'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-  prepareUserDir();
+  // A signing key pair and a newer signed image for the OTA example, made once in the user directory.
+  const demo = otaDemo.prepare(settings.userDir);
+  prepareUserDir(demo);
   const { broker, server } = await startBroker();
   const sinks = await receivers();
   const { VirtualFleet } = require(path.join(root, 'dist', 'firmware', 'simulator', 'fleet.js'));
   const fleet = new VirtualFleet({ brokerUrl: `mqtt://${mqttHost}:${mqttPort}`, devices, speed, controlTopic: true, commands: true, seed: 1 });
   await fleet.start();
   console.log(`[start] virtual fleet: ${devices} devices at ${speed}x the guides' rates`);
+  const otaAgent = await otaDemo.startDevices(fleet, `mqtt://${mqttHost}:${mqttPort}`, demo);
 
   const red = spawn(process.execPath, [path.join(__dirname, 'node-red-server.js')], { cwd: root, stdio: 'inherit', env: { ...process.env, ...sinks.env } });
   console.log(`[start] Node-RED on http://${settings.uiHost}:${settings.uiPort}/`);
@@ -110,6 +116,7 @@ async function main() {
     red.kill('SIGINT');
     // Node-RED writes its context on the way out: wait for it (10 s at most) before going.
     await Promise.race([redExited, new Promise((r) => setTimeout(r, 10_000))]);
+    await otaAgent.stop();
     await fleet.stop();
     await sinks.close();
     await new Promise((r) => broker.close(r));

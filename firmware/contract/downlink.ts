@@ -3,7 +3,7 @@
  * the type generated from its schema and checked by the schema itself before it leaves. For the
  * nodes that send (OTA, configuration, commands, Steel).
  */
-import type { Command, ConfigUpdate, Emergency, OtaUpdate, SteelLoad, WhofiIdfCommand } from './generated';
+import type { Command, ConfigUpdate, Emergency, OtaUpdate, SteelProgramLoad, SteelProgramRequest, WhofiIdfCommand } from './generated';
 import { deviceIdProblem } from './identity';
 import { CONTRACT_VERSION, SchemaBook } from './schemas';
 import { BROADCAST_TARGET, TOPIC_ROUTES, topicFor } from './topics';
@@ -50,8 +50,11 @@ export const command = (device: string, body: Command): Downlink => build('esp32
 /** `esp32/{device}/emergency`: shutdown, safe mode or resume. */
 export const emergency = (device: string, body: Emergency): Downlink => build('esp32.emergency', device, body);
 
-/** `steel-programs/{device|broadcast}/load`: a Steel program to load (and start). */
-export const steelLoad = (device: string, body: SteelLoad): Downlink => build('steel.load', device, body);
+/** `steel-programs/{device|broadcast}/load`: a Steel program to load (and start): aws-iot-steel's ProgramMessage (steel.ts buildLoadMessage). */
+export const steelLoad = (device: string, body: SteelProgramLoad): Downlink => build('steel.load', device, body);
+
+/** `steel-programs/{device|broadcast}/execute`, `…/{device}/stop|remove|status`: a ProgramExecutionRequest (steel.ts buildRequest). */
+export const steelRequest = (operation: 'execute' | 'stop' | 'remove' | 'status', device: string, body: SteelProgramRequest): Downlink => build(`steel.${operation}`, device, body);
 
 /** `devices/{device}/command`: whofi ESP-IDF's command. */
 export const whofiCommand = (device: string, body: WhofiIdfCommand): Downlink => build('whofi.idf.command', device, body);

@@ -23,6 +23,12 @@ import command from './schemas/v1/command.json';
 import emergency from './schemas/v1/emergency.json';
 import steelLoad from './schemas/v1/steel-load.json';
 import steelResult from './schemas/v1/steel-result.json';
+import steelProgramLoad from './schemas/v1/steel-program-load.json';
+import steelProgramRequest from './schemas/v1/steel-program-request.json';
+import steelProgramStatus from './schemas/v1/steel-program-status.json';
+import steelStatusFullReport from './schemas/v1/steel-status-full-report.json';
+import steelProgramResult from './schemas/v1/steel-program-result.json';
+import steelShadowUpdate from './schemas/v1/steel-shadow-update.json';
 import ti0162Sensor from './schemas/v1/ti0162-sensor.json';
 import ti0162Status from './schemas/v1/ti0162-status.json';
 import ti0162libSensor from './schemas/v1/ti0162lib-sensor.json';
@@ -66,6 +72,13 @@ const V1 = {
   emergency,
   'steel-load': steelLoad,
   'steel-result': steelResult,
+  // The aws-iot-steel device's own messages (steel.ts): what the topic map's steel.* routes check.
+  'steel-program-load': steelProgramLoad,
+  'steel-program-request': steelProgramRequest,
+  'steel-program-status': steelProgramStatus,
+  'steel-status-full-report': steelStatusFullReport,
+  'steel-program-result': steelProgramResult,
+  'steel-shadow-update': steelShadowUpdate,
   'ti0162-sensor': ti0162Sensor,
   'ti0162-status': ti0162Status,
   'ti0162lib-sensor': ti0162libSensor,

@@ -16,6 +16,9 @@
 import { createHash } from 'node:crypto';
 
 import { deviceIdProblem } from './identity';
+// Types only: topics.ts imports STEEL_ROUTES from here, so a value import back would be a cycle.
+import type { MessageKind, TopicRoute } from './topics';
+import type { SchemaName } from './schemas';
 
 // ---------------------------------------------------------------------------------------------
 // Topics
@@ -60,6 +63,22 @@ export const STEEL_TOPIC_ROUTES: readonly SteelTopicRoute[] = [
   { id: 'steel.shadow-update', pattern: '$aws/thing/{thing}/shadow/update', direction: 'up', broadcast: false, schema: 'steel-shadow-update' },
   { id: 'steel.shadow-update', pattern: '$aws/things/{thing}/shadow/update', direction: 'up', broadcast: false, schema: 'steel-shadow-update' },
 ];
+
+const KIND_OF: Readonly<Record<SteelRouteId, MessageKind>> = {
+  'steel.load': 'steel-load', 'steel.execute': 'steel-request', 'steel.stop': 'steel-request', 'steel.remove': 'steel-request', 'steel.status': 'steel-request',
+  'steel.status-report': 'steel-status', 'steel.status-full-report': 'steel-report', 'steel.result': 'steel-result', 'steel.shadow-update': 'steel-shadow',
+};
+
+/**
+ * STEEL_TOPIC_ROUTES in the topic map's terms (composed into TOPIC_ROUTES by topics.ts): kind
+ * steel-*, device kind steel-device, JSON, profile standard. The shadow's two spellings get two ids
+ * (`steel.shadow-update`, `steel.shadow-update.things`); {thing} is the device id.
+ */
+export const STEEL_ROUTES: readonly TopicRoute[] = STEEL_TOPIC_ROUTES.map((r, i): TopicRoute => ({
+  id: r.id === 'steel.shadow-update' && STEEL_TOPIC_ROUTES.findIndex((x) => x.id === r.id) !== i ? 'steel.shadow-update.things' : r.id,
+  profile: 'standard', pattern: r.pattern.replace('{thing}', '{device}'), kind: KIND_OF[r.id], deviceKind: 'steel-device',
+  schema: r.schema as SchemaName, encoding: 'json', direction: r.direction, ...(r.broadcast ? { broadcast: true } : {}),
+}));
 
 /**
  * The device dispatches on `topic.contains("/load")`, then "/execute", "/stop", "/remove",

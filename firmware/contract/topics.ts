@@ -11,6 +11,7 @@
  */
 import type { Ti0162Sensor } from './generated';
 import type { SchemaName } from './schemas';
+import { STEEL_ROUTES } from './steel';
 
 export const PROFILES = ['standard', 'ti0162', 'ti0162-lib', 'whofi'] as const;
 export type ProfileName = (typeof PROFILES)[number];
@@ -25,7 +26,7 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export const MESSAGE_KINDS = [
   'sensor', 'heartbeat', 'status', 'health', 'metrics', 'log', 'alert', 'presence',
   'ota-command', 'ota-progress', 'config-update', 'config-ack', 'command', 'emergency',
-  'steel-load', 'steel-result', 'csi-data', 'csi-stats', 'console',
+  'steel-load', 'steel-result', 'steel-status', 'steel-report', 'steel-request', 'steel-shadow', 'csi-data', 'csi-stats', 'console',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -126,8 +127,6 @@ const CORE_ROUTES: readonly TopicRoute[] = [
   route({ id: 'config.update', profile: 'standard', pattern: 'config/update/{device}', kind: 'config-update', deviceKind: null, schema: 'config-update', encoding: 'json', direction: 'down' }),
   // The device's answer to a fleet-command push (applied or rejected, with the reason)
   route({ id: 'config.ack', profile: 'standard', pattern: 'config/ack/{device}', kind: 'config-ack', deviceKind: null, schema: 'device-config-ack', encoding: 'json', direction: 'up' }),
-  route({ id: 'steel.load', profile: 'standard', pattern: 'steel-programs/{device}/load', kind: 'steel-load', deviceKind: 'steel-device', schema: 'steel-load', encoding: 'json', direction: 'down', broadcast: true }),
-  route({ id: 'steel.result', profile: 'standard', pattern: 'steel-programs/{device}/result', kind: 'steel-result', deviceKind: 'steel-device', schema: 'steel-result', encoding: 'json', direction: 'up' }),
 
   // TI0162-IOT iot-common layout (StandardTopics::for_architecture): the topic ends in
   // get_topic_suffix() = sync|async|full, the device id travels in the payload
@@ -164,7 +163,7 @@ const CORE_ROUTES: readonly TopicRoute[] = [
  * Every route of the contract. A file that adds routes (steel.ts, ota.ts, device-config.ts) exports
  * its list and is named here: `composeRoutes(CORE_ROUTES, STEEL_ROUTES, ...)`.
  */
-export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES);
+export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES, STEEL_ROUTES);
 
 export const ARCH = { sync: 'sync', async: 'async', full: 'full' } as const;
 export const ESP32C3_ARCHS = [ARCH.sync, ARCH.async, ARCH.full] as const;

@@ -4,6 +4,7 @@
  */
 import type { ConsoleEvent } from '../../firmware/contract/console';
 import type {
+  SteelProgramResult, SteelProgramStatus,
   AudioHealth, Esp32C3Sensor, Esp32C3Status, Esp32Health, Esp32Metrics, OtaProgress, Presence, SteelResult,
 } from '../../firmware/contract/generated';
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
@@ -159,10 +160,14 @@ export function observe(o: DeviceObs, m: Observation): void {
       break;
     }
     case 'steel-result': {
+      // The older result shape says status "failed"; aws-iot-steel's ProgramResult says success: false.
       const status = p['status' satisfies Field<SteelResult>];
-      if (typeof status === 'string' && FAILED_STEEL.has(status)) pushEvent(o.steelFailures, m.at);
+      if ((typeof status === 'string' && FAILED_STEEL.has(status)) || p['success' satisfies Field<SteelProgramResult>] === false) pushEvent(o.steelFailures, m.at);
       break;
     }
+    case 'steel-status':
+      if (p['status' satisfies Field<SteelProgramStatus>] === 'Failed') pushEvent(o.steelFailures, m.at);
+      break;
     default:
       break;
   }

@@ -35,7 +35,7 @@ export interface Sighting {
 }
 
 /** Presence is not last-seen: a command we send to a device says nothing about it being up. */
-const DOWNLINK_KINDS: ReadonlySet<MessageKind> = new Set(['ota-command', 'config-update', 'command', 'emergency', 'steel-load']);
+const DOWNLINK_KINDS: ReadonlySet<MessageKind> = new Set(['ota-command', 'config-update', 'command', 'emergency', 'steel-load', 'steel-request']);
 
 export type PresenceChange = 'online' | 'offline' | null;
 

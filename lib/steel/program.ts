@@ -37,6 +37,13 @@ export class SteelProgramRejected extends Error {
   }
 }
 
+/** Where the registry keeps its entries: a Journal, or a node's durable state store (the same calls). */
+export interface ProgramStore {
+  keys(): Iterable<string>;
+  get(key: string): unknown;
+  commit(changes: Iterable<readonly [string, unknown]>): void;
+}
+
 const PROGRAM = 'program:';
 const DEVICE = 'device:';
 
@@ -45,9 +52,10 @@ export class SteelProgramRegistry {
   /** device → program id → state */
   private readonly devices = new Map<string, Map<string, DeviceProgramState>>();
 
-  private constructor(private readonly journal: Journal | null) {
+  private constructor(private readonly journal: ProgramStore | null, private readonly owned: Journal | null = null) {
     if (!journal) return;
-    for (const [k, v] of journal.entries()) {
+    for (const k of [...journal.keys()]) {
+      const v = journal.get(k);
       if (k.startsWith(PROGRAM)) this.programs.set(k.slice(PROGRAM.length), v as SteelProgram);
       else if (k.startsWith(DEVICE)) {
         const rest = k.slice(DEVICE.length);
@@ -58,7 +66,9 @@ export class SteelProgramRegistry {
   }
 
   static inMemory(): SteelProgramRegistry { return new SteelProgramRegistry(null); }
-  static open(file: string): SteelProgramRegistry { return new SteelProgramRegistry(Journal.open(file)); }
+  static open(file: string): SteelProgramRegistry { const j = Journal.open(file); return new SteelProgramRegistry(j, j); }
+  /** Over a store someone else opens and closes (fleet-steel's durable state). */
+  static over(store: ProgramStore): SteelProgramRegistry { return new SteelProgramRegistry(store); }
 
   private deviceMap(device: string): Map<string, DeviceProgramState> {
     let m = this.devices.get(device);
@@ -126,7 +136,7 @@ export class SteelProgramRegistry {
     this.journal?.commit([[`${DEVICE}${device}\u0000${id}`, st]]);
   }
 
-  close(): void { this.journal?.close(); }
+  close(): void { this.owned?.close(); }
 }
 
 export interface PreparedLoad {

@@ -93,6 +93,8 @@ describe('npm start: the dashboard', function () {
       }, 30_000);
       assert.match(line, /· \d+ offline/);
       assert.ok(await page.locator('canvas').count() >= 1, 'the chart renders');
+      // The Devices table of the same page: one row per device of the fleet, 25 a page at most.
+      await waitFor('a row per device', async () => (await page.locator('.fleet-row').count()) === 12, 20_000);
     } finally {
       await browser.close();
       if (child.pid && child.exitCode === null) {

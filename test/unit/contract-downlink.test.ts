@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import * as downlink from '../../firmware/contract/downlink';
 import { DownlinkError, type Downlink } from '../../firmware/contract/downlink';
+import { buildLoadMessage, buildRequest } from '../../firmware/contract/steel';
 import { SchemaBook, type SchemaName } from '../../firmware/contract/schemas';
 import { TOPIC_ROUTES } from '../../firmware/contract/topics';
 import { Decoder } from '../../lib/decode/decoder';
@@ -29,8 +30,13 @@ const CASES: readonly Case[] = [
   { name: 'configUpdate', route: 'config.update', topic: 'config/update/dev-1', build: () => downlink.configUpdate('dev-1', { config_version: 4, config: { reading_interval: 30, log_level: 'info' } }) },
   { name: 'command', route: 'esp32.command', topic: 'esp32/dev-1/command', build: () => downlink.command('dev-1', { command: 'reset', reason: 'operator request', request_id: 'r-19' }) },
   { name: 'emergency', route: 'esp32.emergency', topic: 'esp32/dev-1/emergency', build: () => downlink.emergency('dev-1', { action: 'shutdown', reason: 'smoke detected in plant room' }) },
-  { name: 'steelLoad', route: 'steel.load', topic: 'steel-programs/dev-1/load', build: () => downlink.steelLoad('dev-1', { program_id: 'my-program', auto_start: true }) },
-  { name: 'steelLoad to every device', route: 'steel.load', topic: 'steel-programs/broadcast/load', build: () => downlink.steelLoad('broadcast', { program_id: 'my-program' }) },
+  // The device's ProgramMessage (aws-iot-steel types.rs); the guide's two-field example is refused by it.
+  { name: 'steelLoad', route: 'steel.load', topic: 'steel-programs/dev-1/load', build: () => downlink.steelLoad('dev-1', buildLoadMessage({ programId: 'my-program', steelCode: '(led-on)', version: '1.0.0', autoStart: true })) },
+  { name: 'steelLoad to every device', route: 'steel.load', topic: 'steel-programs/broadcast/load', build: () => downlink.steelLoad('broadcast', buildLoadMessage({ programId: 'my-program', steelCode: '(led-on)', version: '1.0.0' })) },
+  { name: 'steelRequest execute', route: 'steel.execute', topic: 'steel-programs/dev-1/execute', build: () => downlink.steelRequest('execute', 'dev-1', buildRequest('execute', 'my-program')) },
+  { name: 'steelRequest stop', route: 'steel.stop', topic: 'steel-programs/dev-1/stop', build: () => downlink.steelRequest('stop', 'dev-1', buildRequest('stop', 'my-program')) },
+  { name: 'steelRequest remove', route: 'steel.remove', topic: 'steel-programs/dev-1/remove', build: () => downlink.steelRequest('remove', 'dev-1', buildRequest('remove', 'my-program')) },
+  { name: 'steelRequest status', route: 'steel.status', topic: 'steel-programs/dev-1/status', build: () => downlink.steelRequest('status', 'dev-1', buildRequest('status', 'my-program')) },
   { name: 'whofiCommand', route: 'whofi.idf.command', topic: 'devices/dev-1/command', build: () => downlink.whofiCommand('dev-1', { command: 'set_channel', params: { channel: 6 } }) },
   { name: 'whofiConfig', route: 'whofi.idf.config', topic: 'devices/dev-1/config', build: () => downlink.whofiConfig('dev-1', { position: { x: 1.5, y: 2, z: 0.8 } }) },
   { name: 'csiConfig', route: 'csi.config', topic: 'csi/dev-1/config', build: () => downlink.csiConfig('dev-1', { csi: { enabled: true, sample_rate: 100 } }) },
@@ -71,6 +77,6 @@ describe('contract: downlink builders', () => {
   it('a device id the contract refuses is a DownlinkError, and only Steel load takes broadcast', () => {
     assert.throws(() => downlink.command('a/b', { command: 'reset' }), (e: unknown) => e instanceof DownlinkError && e.path === 'device');
     assert.throws(() => downlink.emergency('+', { action: 'resume' }), DownlinkError);
-    assert.equal(downlink.steelLoad('broadcast', { program_id: 'p' }).topic, 'steel-programs/broadcast/load');
+    assert.equal(downlink.steelLoad('broadcast', buildLoadMessage({ programId: 'p', steelCode: '(led-on)', version: '1' })).topic, 'steel-programs/broadcast/load');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 
+import { buildLoadMessage } from '../../firmware/contract/steel';
 import { Decoder, type DecodeResult, type Decoded } from '../../lib/decode/decoder';
 import type { Reject } from '../../lib/decode/reject';
 
@@ -68,7 +69,7 @@ describe('decoder: standard profile', () => {
   });
 
   it('marks a Steel broadcast load as a broadcast, with no device', () => {
-    const v = ok(d.decode({ topic: 'steel-programs/broadcast/load', payload: '{"program_id":"my-program","auto_start":true}', receivedAt: AT }));
+    const v = ok(d.decode({ topic: 'steel-programs/broadcast/load', payload: JSON.stringify(buildLoadMessage({ programId: 'my-program', steelCode: '(led-on)', version: '1.0.0', autoStart: true })), receivedAt: AT }));
     assert.equal(v.target, 'broadcast');
     assert.equal(v.device.id, null);
   });

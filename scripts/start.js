@@ -98,7 +98,7 @@ async function main() {
   const { broker, server } = await startBroker();
   const sinks = await receivers();
   const { VirtualFleet } = require(path.join(root, 'dist', 'firmware', 'simulator', 'fleet.js'));
-  const fleet = new VirtualFleet({ brokerUrl: `mqtt://${mqttHost}:${mqttPort}`, devices, speed, controlTopic: true, seed: 1 });
+  const fleet = new VirtualFleet({ brokerUrl: `mqtt://${mqttHost}:${mqttPort}`, devices, speed, controlTopic: true, commands: true, seed: 1 });
   await fleet.start();
   console.log(`[start] virtual fleet: ${devices} devices at ${speed}x the guides' rates`);
   const otaAgent = await otaDemo.startDevices(fleet, `mqtt://${mqttHost}:${mqttPort}`, demo);

@@ -44,6 +44,9 @@ import whofiIdfCommand from './schemas/v1/whofi-idf-command.json';
 import whofiPresence from './schemas/v1/whofi-presence.json';
 import whofiPracticalData from './schemas/v1/whofi-practical-data.json';
 import csiConfig from './schemas/v1/csi-config.json';
+import deviceConfig from './schemas/v1/device-config.json';
+import deviceConfigUpdate from './schemas/v1/device-config-update.json';
+import deviceConfigAck from './schemas/v1/device-config-ack.json';
 
 /** The contract version this build speaks. A payload may name its version in `v`. */
 export const CONTRACT_VERSION = 1;
@@ -91,6 +94,9 @@ const V1 = {
   'whofi-presence': whofiPresence,
   'whofi-practical-data': whofiPracticalData,
   'csi-config': csiConfig,
+  'device-config': deviceConfig,
+  'device-config-update': deviceConfigUpdate,
+  'device-config-ack': deviceConfigAck,
 } as const;
 
 export type SchemaName = keyof typeof V1;

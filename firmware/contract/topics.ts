@@ -25,7 +25,7 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export const MESSAGE_KINDS = [
   'sensor', 'heartbeat', 'status', 'health', 'metrics', 'log', 'alert', 'presence',
-  'ota-command', 'ota-progress', 'config-update', 'command', 'emergency',
+  'ota-command', 'ota-progress', 'config-update', 'config-ack', 'command', 'emergency',
   'steel-load', 'steel-result', 'steel-status', 'steel-report', 'steel-request', 'steel-shadow', 'csi-data', 'csi-stats', 'console',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
@@ -125,6 +125,8 @@ const CORE_ROUTES: readonly TopicRoute[] = [
   route({ id: 'ota.update', profile: 'standard', pattern: 'ota/update/{device}', kind: 'ota-command', deviceKind: null, schema: 'ota-update', encoding: 'json', direction: 'down' }),
   route({ id: 'ota.progress', profile: 'standard', pattern: 'ota/progress/{device}', kind: 'ota-progress', deviceKind: null, schema: 'ota-progress', encoding: 'json', direction: 'up' }),
   route({ id: 'config.update', profile: 'standard', pattern: 'config/update/{device}', kind: 'config-update', deviceKind: null, schema: 'config-update', encoding: 'json', direction: 'down' }),
+  // The device's answer to a fleet-command push (applied or rejected, with the reason)
+  route({ id: 'config.ack', profile: 'standard', pattern: 'config/ack/{device}', kind: 'config-ack', deviceKind: null, schema: 'device-config-ack', encoding: 'json', direction: 'up' }),
 
   // TI0162-IOT iot-common layout (StandardTopics::for_architecture): the topic ends in
   // get_topic_suffix() = sync|async|full, the device id travels in the payload

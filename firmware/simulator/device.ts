@@ -96,7 +96,7 @@ export class VirtualDevice {
   private schedules: Schedule[] = [];
   private readingsSinceBoot = 0;
 
-  constructor(spec: DeviceSpec, private readonly intervals: Intervals = GUIDE_INTERVALS) {
+  constructor(spec: DeviceSpec, private intervals: Intervals = GUIDE_INTERVALS) {
     this.id = spec.id;
     this.kind = spec.kind;
     this.arch = spec.arch ?? ARCH.full;
@@ -155,6 +155,12 @@ export class VirtualDevice {
         break;
     }
     this.schedules = plan.map(([every, emit]) => ({ every, emit, next: offset(every) }));
+  }
+
+  /** A configuration push (command-device.ts): new intervals, then a restart with schedules from `now`. */
+  retime(intervals: Intervals, now: number): void {
+    this.intervals = intervals;
+    this.boot(now);
   }
 
   /** First moment any schedule is due. */

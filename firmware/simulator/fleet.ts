@@ -5,6 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 
 import { ESP32C3_ARCHS, KIND, SIM_FAULT_ALL, SIM_FAULT_FILTER, simFaultTarget, type DeviceKind } from '../contract/topics';
+import { acceptCommands, type CommandDevices } from './command-device';
 import { FAULTS, GUIDE_INTERVALS, VirtualDevice, type DeviceSpec, type Fault, type Intervals, type Publication } from './device';
 import { Random } from './random';
 
@@ -24,6 +25,8 @@ export interface FleetOptions {
    * break a device; {action: "clear"} without a fault clears them all.
    */
   readonly controlTopic?: boolean;
+  /** Obey config/update, command and emergency downlinks (firmware/simulator/command-device.ts). */
+  readonly commands?: boolean;
   readonly qos?: 0 | 1;
 }
 
@@ -80,11 +83,13 @@ export class VirtualFleet {
   private timer: NodeJS.Timeout | null = null;
   private readonly faultTimers = new Set<NodeJS.Timeout>();
   private readonly opts: Required<Omit<FleetOptions, 'mix' | 'devices'>>;
+  /** The command side of the firmware, when `commands` is set. */
+  commander: CommandDevices | null = null;
 
   constructor(options: FleetOptions) {
     this.opts = {
       brokerUrl: options.brokerUrl, seed: options.seed ?? 1, speed: options.speed ?? 1, connection: options.connection ?? 'per-device',
-      tickMs: options.tickMs ?? 100, controlTopic: options.controlTopic ?? false, qos: options.qos ?? 0,
+      tickMs: options.tickMs ?? 100, controlTopic: options.controlTopic ?? false, qos: options.qos ?? 0, commands: options.commands ?? false,
     };
     const specs = typeof options.devices === 'number' ? fleetSpecs(options.devices, this.opts.seed, options.mix) : options.devices;
     const intervals = scaledIntervals(this.opts.speed);
@@ -113,6 +118,7 @@ export class VirtualFleet {
       for (const d of this.devices) this.publish(d, d.birth(Date.now()));
     }
     this.timer = setInterval(() => this.tick(), this.opts.tickMs);
+    if (this.opts.commands) this.commander = await acceptCommands(this, this.opts.brokerUrl, this.opts.speed);
   }
 
   private async connect(clientId: string, will: Publication | undefined): Promise<MqttClient> {
@@ -224,6 +230,8 @@ export class VirtualFleet {
   }
 
   async stop(): Promise<void> {
+    await this.commander?.stop();
+    this.commander = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const t of this.faultTimers) clearTimeout(t);

@@ -62,6 +62,10 @@ export class HealthController {
   private lastThresholds: unknown = null;
   private lastThresholdConfig: HealthConfig;
   private sweeping = false;
+  /** Devices fleet-command stopped (`commanded` messages): their going offline is reported as commanded. */
+  private readonly commanded = new Map<string, string>();
+  /** Fingerprints of alerts held back because the device was stopped by command (their resolve is held too). */
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly config: HealthConfig,
@@ -126,6 +130,7 @@ export class HealthController {
    */
   input(msg: HealthInputMessage, now: number): HealthOutputs | null {
     if (msg.command === 'summary' || msg.topic === 'health/summary') return [null, null, this.summary(now)];
+    if (msg.topic === 'commanded') { this.noteCommanded(msg.payload); return null; }
     let scoring = this.config;
     if (msg.thresholds !== undefined) {
       if (msg.thresholds !== this.lastThresholds) {
@@ -205,15 +210,34 @@ export class HealthController {
     this.durable?.commit();
   }
 
+  /** fleet-command's `{action, devices}`: a stop lists the devices, a resume takes them off. */
+  private noteCommanded(payload: unknown): void {
+    if (!isObject(payload) || typeof payload.action !== 'string' || !Array.isArray(payload.devices)) {
+      throw new Error('fleet-health: a commanded message is {action, devices: [ids]} from fleet-command');
+    }
+    for (const d of payload.devices) {
+      if (typeof d !== 'string') continue;
+      if (payload.action === 'resume') this.commanded.delete(d);
+      else this.commanded.set(d, payload.action);
+    }
+  }
+
   private outputs(updates: readonly HealthUpdate[]): HealthOutputs {
     const changes: HealthMessage[] = [];
     const alerts: HealthMessage[] = [];
     for (const u of updates) {
       if (u.change) {
-        changes.push({ topic: `health/${u.change.device}`, payload: u.change });
+        const action = this.commanded.get(u.change.device);
+        // Offline because it was told to be: the change says so, and it is not a failure to alert on.
+        const payload = action !== undefined && u.change.state === 'offline' ? { ...u.change, commanded: true, commandedAction: action } : u.change;
+        changes.push({ topic: `health/${u.change.device}`, payload });
         this.fleet?.setHealth(u.change.device, this.tracker.snapshot(u.change.device));
       }
-      for (const a of u.alerts) alerts.push(alertMessage(a));
+      for (const a of u.alerts) {
+        if (a.device !== null && this.commanded.has(a.device) && a.status === 'firing') { this.held.add(a.fingerprint); continue; }
+        if (this.held.delete(a.fingerprint)) continue;
+        alerts.push(alertMessage(a));
+      }
     }
     return [changes.length ? changes : null, alerts.length ? alerts : null, null];
   }

@@ -29,6 +29,8 @@ declare global {
     inputs?: number;
     outputs?: number;
     defaults: Record<string, EditorPropertyDef>;
+    /** Credential fields: kept by Node-RED outside the flow file. */
+    credentials?: Record<string, { type: 'text' | 'password' }>;
     paletteLabel?: string;
     label(this: EditorNode): string;
     labelStyle?(this: EditorNode): string;

@@ -4,23 +4,16 @@
  */
 import { DEFAULT_BAUD } from '../../lib/serial/config';
 import { DEFAULT_LINE_MAX_BYTES } from '../../lib/serial/line-splitter';
-import type { Migration } from '../shared/migrations';
+import { fillAbsent, type Migration } from '../shared/migrations';
 
 export const FLEET_SERIAL_PORT_VERSION = 1;
 
-const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
-
 export const migrations: readonly Migration[] = [
-  {
-    from: 0,
-    to: 1,
-    migrate: (def) => ({
-      ...def,
-      baudRate: absent(def.baudRate) ? DEFAULT_BAUD : def.baudRate,
-      dataBits: absent(def.dataBits) ? 8 : def.dataBits,
-      parity: absent(def.parity) ? 'none' : def.parity,
-      stopBits: absent(def.stopBits) ? 1 : def.stopBits,
-      lineMaxBytes: absent(def.lineMaxBytes) ? DEFAULT_LINE_MAX_BYTES : def.lineMaxBytes,
-    }),
-  },
+  fillAbsent({
+    baudRate: DEFAULT_BAUD,
+    dataBits: 8,
+    parity: 'none',
+    stopBits: 1,
+    lineMaxBytes: DEFAULT_LINE_MAX_BYTES,
+  }),
 ];

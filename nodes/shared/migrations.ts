@@ -18,6 +18,24 @@ export type MigrationResult =
   | { readonly ok: true; readonly def: SavedDef; readonly from: number; readonly applied: number }
   | { readonly ok: false; readonly field: 'configVersion'; readonly reason: string };
 
+const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
+
+/**
+ * The first step of most nodes: a def saved without a version (by hand, or before versioning) may
+ * leave out what the runtime defaulted; this writes those defaults, so the editor checks what runs.
+ */
+export function fillAbsent(defaults: Readonly<Record<string, unknown>>): Migration {
+  return {
+    from: 0,
+    to: 1,
+    migrate: (def) => {
+      const out: Record<string, unknown> = { ...def };
+      for (const [k, v] of Object.entries(defaults)) if (absent(out[k])) out[k] = Array.isArray(v) ? [...v] : v;
+      return out;
+    },
+  };
+}
+
 /** The version a def was saved at: 0 when it has none (flows from before versioning, or written by hand). */
 export function savedVersion(def: SavedDef): number | null {
   const v = def.configVersion;

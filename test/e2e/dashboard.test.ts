@@ -16,6 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 
 import { launchChromium } from '../support/browser';
 import { freePort, waitFor } from '../support/ports';
+import { stopGroup } from '../support/process-group';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const shots = path.join(root, '.screenshots', 'dashboard');
@@ -67,13 +68,7 @@ describe('npm start: the dashboard pages', function () {
 
   after(async () => {
     await browser?.close();
-    if (child?.pid && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(-child.pid, 'SIGINT');
-      const t = setTimeout(() => { if (child.pid) process.kill(-child.pid, 'SIGKILL'); }, 10_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopGroup(child);
     fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   });
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { launchChromium } from '../support/browser';
 import { freePort, waitFor } from '../support/ports';
+import { stopGroup } from '../support/process-group';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -35,13 +36,7 @@ describe('npm start (the main job)', function () {
   });
 
   after(async () => {
-    if (child.pid && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(-child.pid, 'SIGINT');
-      const t = setTimeout(() => { if (child.pid) process.kill(-child.pid, 'SIGKILL'); }, 10_000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopGroup(child);
     fs.rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   });
 

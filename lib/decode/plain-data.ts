@@ -6,6 +6,9 @@
  * and a value budget stops shared references from multiplying a small object into a huge walk.
  */
 import { types } from 'node:util';
+import { jsonTooDeepAt } from '../json-depth';
+
+export { jsonTooDeepAt };
 
 export type DataProblemCode = 'depth' | 'reserved-key' | 'encoding' | 'payload-size' | 'schema';
 
@@ -29,28 +32,6 @@ export const RESERVED_KEY = '__proto__';
 const pointer = (keys: readonly (string | number)[]): string =>
   keys.map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 
-/**
- * Deepest bracket nesting of JSON text, without parsing it: the index where `maxDepth` is first
- * exceeded, or -1. Brackets inside strings do not count.
- */
-export function jsonTooDeepAt(text: string, maxDepth: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) return i;
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    }
-  }
-  return -1;
-}
 
 /**
  * Checks a value JSON.parse made (ordinary prototypes, no cycles, nesting already bounded by

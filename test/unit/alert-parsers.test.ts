@@ -56,7 +56,7 @@ describe('alert parsers: routing documents never throw', () => {
   it('20,000 nested routes as JSON text: refused for their depth before JSON.parse', () => {
     const text = `{"route":{"receiver":"dashboard",${'"routes":[{'.repeat(20_000)}"receiver":"email"${'}]'.repeat(20_000)}}}`;
     const r = parseAlertsConfig(RECEIVERS, text);
-    assert.ok(!r.ok && r.path === 'routing' && /nests 40002 levels deep; at most 256/.test(r.reason), JSON.stringify(r));
+    assert.ok(!r.ok && r.path === 'routing' && /nests more than 256 levels deep/.test(r.reason), JSON.stringify(r));
     const inString = parseAlertsConfig(RECEIVERS, JSON.stringify({ route: { receiver: 'dashboard', routes: [{ matchers: [`x="${'['.repeat(1000)}"`] }] } }));
     assert.ok(inString.ok, 'brackets inside strings are not nesting');
   });

@@ -205,7 +205,8 @@ RED.nodes.registerType('fleet-alerts', {
     outputs: { value: DEFAULT_RECEIVERS.length },
     configVersion: { value: FLEET_ALERTS_VERSION },
   },
-  outputs: DEFAULT_RECEIVERS.length,
+  // A literal, so the Flow Library's scorecard parser reads the node (DEFAULT_RECEIVERS.length: test/unit/scorecard.test.ts).
+  outputs: 3,
   outputLabels(i) { return Array.isArray(this.receivers) ? String(this.receivers[i] ?? '') : ''; },
   label() { return typeof this.name === 'string' && this.name ? this.name : 'fleet alerts'; },
   labelStyle() { return this.name ? 'node_label_italic' : ''; },

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { freePort, waitFor } from './ports';
+import { compatPass } from './runtime';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { linkPackage, packageRoot } = require('../../../scripts/user-dir.js') as { linkPackage(dir: string): string; packageRoot: string };
@@ -55,8 +56,10 @@ export class NodeRedProcess {
       ...this.opts.settings,
     };
     fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-    const redJs = this.opts.redJs ?? require.resolve('node-red/red.js', { paths: [packageRoot] });
-    const child = spawn(this.opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile], { cwd: this.userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The compatibility pass (test/compat/run.sh) runs every Node-RED a test starts on Node-RED 5.
+    const runtime = this.opts.redJs ? this.opts : compatPass() ? nodeRed5() : {};
+    const redJs = runtime.redJs ?? require.resolve('node-red/red.js', { paths: [packageRoot] });
+    const child = spawn(runtime.nodeBinary ?? this.opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile], { cwd: this.userDir, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
     const collect = (d: Buffer): void => { this.output += d.toString(); };

@@ -31,14 +31,25 @@ interface DeviceRow { id: string; kind: string | null; online: boolean }
 
 const FIELDS = ['name', 'registry', 'programId', 'programName', 'version', 'sourceFrom', 'source', 'file', 'action', 'targetType', 'target', 'autoStart', 'timeoutS', 'successTarget', 'profile'];
 
+// Stand-ins for another field that fails first (a new node has no source yet), so each field is
+// judged on its own; a field not named here falls back to the runtime's default (undefined).
+const STAND_IN: Record<string, unknown> = { source: ';', file: 'program.scm' };
+
 /** The runtime's verdict on one field, read with the rest of the node as saved. */
 function runtimeRule(field: string) {
   return (value: unknown, node: EditorNode): string | null => {
     const def: Record<string, unknown> = {};
     for (const k of FIELDS) def[k] = node[k];
     def[field] = value;
-    const r = parseSteelPushConfig(def);
-    return r.ok || r.field.replace(/\[\d+\]$/, '') !== field ? null : r.reason;
+    for (let i = 0; i < FIELDS.length; i++) {
+      const r = parseSteelPushConfig(def);
+      if (r.ok) return null;
+      const failed = r.field.replace(/\[\d+\]$/, '');
+      if (failed === field) return r.reason;
+      if (!FIELDS.includes(failed) || def[failed] === STAND_IN[failed]) return null;
+      def[failed] = STAND_IN[failed];
+    }
+    return null;
   };
 }
 

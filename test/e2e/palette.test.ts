@@ -4,7 +4,7 @@
  * palette with its own icon (the file served, not the default), is added by drag and drop, opens its
  * dialog with no console error, page error or refused request, shows its help in the sidebar, and
  * turns a field red for each value its validator refuses. A screenshot of each dialog goes to
- * .screenshots/palette/.
+ * .screenshots/palette/ (palette-node-red-5/ in the compatibility pass).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,11 +16,11 @@ import { launchChromium } from '../support/browser';
 import { deploy, EDITOR_THEME, openEditor, trayClosed, watchPage, type PageProblem } from '../support/editor-page';
 import { editorFileOf, nodeDefinitions, type NodeDefinition } from '../support/node-definitions';
 import { NodeRedProcess } from '../support/node-red';
-import { runtimeLabel } from '../support/runtime';
+import { compatPass, runtimeLabel } from '../support/runtime';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const ADMIN = '/admin';
-const shots = path.join(root, '.screenshots', 'palette');
+const shots = path.join(root, '.screenshots', compatPass() ? 'palette-node-red-5' : 'palette');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
 const DEFS: NodeDefinition[] = Object.values(pkg['node-red'].nodes).flatMap((js) => nodeDefinitions(editorFileOf({ name: pkg.name, dir: root, nodes: pkg['node-red'].nodes }, js)).definitions);
 const PALETTE = DEFS.filter((d) => d.category !== 'config');

@@ -17,6 +17,8 @@ export interface NodeRedOptions {
   readonly redJs?: string;
   readonly userDir?: string;
   readonly settings?: Record<string, unknown>;
+  /** Environment variables for the Node-RED process, on top of this one's. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export class NodeRedProcess {
@@ -59,7 +61,7 @@ export class NodeRedProcess {
     // The compatibility pass (test/compat/run.sh) runs every Node-RED a test starts on Node-RED 5.
     const runtime = this.opts.redJs ? this.opts : compatPass() ? nodeRed5() : {};
     const redJs = runtime.redJs ?? require.resolve('node-red/red.js', { paths: [packageRoot] });
-    const child = spawn(runtime.nodeBinary ?? this.opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile], { cwd: this.userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(runtime.nodeBinary ?? this.opts.nodeBinary ?? process.execPath, [redJs, '--settings', settingsFile], { cwd: this.userDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env } });
     this.child = child;
     this.output = '';
     const collect = (d: Buffer): void => { this.output += d.toString(); };

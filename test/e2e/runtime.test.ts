@@ -2,6 +2,8 @@
  * The runtime a pass of `npm test` is on: Node-RED 4.1 (the devDependency) in the first pass, and in
  * the compatibility pass (test/compat/run.sh) Node 22 with Node-RED 5 for this process, for the
  * node-red-node-test-helper runtime the node tests load, and for every Node-RED process a test starts.
+ * The compatibility pass leaves out only the tests of `npm start`, whose Node-RED is the package's
+ * own devDependency (4.1) whatever the pass.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -48,5 +50,17 @@ describe(`runtime of this pass: ${runtimeLabel()}`, function () {
       await red.stop();
       red.cleanup();
     }
+  });
+
+  it('leaves out of the compatibility pass exactly the tests that run npm start', () => {
+    const rc = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.compat.json'), 'utf8')) as { spec: string[]; ignore: string[] };
+    const main = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.json'), 'utf8')) as { spec: string[] };
+    assert.deepEqual(rc.spec, main.spec, 'both passes start from the same spec');
+    const e2e = path.join(root, 'dist', 'test', 'e2e');
+    // How those tests spawn it; this file names the same string, and is not one of them.
+    const npmStart = fs.readdirSync(e2e).filter((f) => f.endsWith('.test.js') && f !== path.basename(__filename)
+      && fs.readFileSync(path.join(e2e, f), 'utf8').includes("'scripts', 'start.js'"));
+    assert.ok(npmStart.length > 0);
+    assert.deepEqual([...rc.ignore].sort(), npmStart.map((f) => `dist/test/e2e/${f}`).sort());
   });
 });

@@ -246,8 +246,13 @@ describe(`examples through Import → Examples in Chromium (${runtimeLabel()})`,
       await page.click('#red-ui-clipboard-dialog-ok');
       const tab = flow.find((n) => n.type === 'tab')!.id;
       await page.waitForFunction((id) => (window as unknown as { RED: { nodes: { workspace(i: string): unknown } } }).RED.nodes.workspace(id) !== undefined, tab);
-      // The example comes in as a tab of its own: open it.
-      await page.click(`#red-ui-tab-${tab} a`);
+      // The example comes in as a tab of its own: open it (a click while the import dialog closes can be lost).
+      const activeTab = (): Promise<string> => page.evaluate(() => (window as unknown as { RED: { workspaces: { active(): string } } }).RED.workspaces.active());
+      await waitFor(`the ${name} tab open`, async () => {
+        if (await activeTab() === tab) return true;
+        await page.click(`#red-ui-tab-${tab} a`).catch(() => undefined);
+        return false;
+      }, 10_000, 500);
 
       // The broker, set as a user would in its dialog; then what this example needs besides.
       for (const b of flow.filter((n) => n.type === 'mqtt-broker')) {
@@ -278,6 +283,7 @@ describe(`examples through Import → Examples in Chromium (${runtimeLabel()})`,
       let last: Seen = { debug: [], statuses: [] };
       await expected.afterDeploy?.(rig);
       if (expected.ready) await waitFor(`${name} ready for its buttons`, async () => { last = await read(); return expected.ready!(last, rig); }, 45_000, 250);
+      assert.equal(await activeTab(), tab);
       for (const id of expected.press ?? []) {
         await page.locator(`[id="${id}"] .red-ui-flow-node-button`).click();
       }

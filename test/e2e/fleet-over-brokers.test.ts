@@ -126,7 +126,15 @@ for (const { name, start, runtime, redOptions } of SCENARIOS) {
         const victim = fleet.devices.find((d) => d.kind === 'env-sensor')!;
         await fleet.stop();
         const lastSeen = Date.now();
-        const before = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+        // Messages already on their way land after the fleet stops: take the registry once it is still.
+        let before = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+        await waitFor('the registry to settle', async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          const again = await red.getJson<DeviceList>('/fleet-registry/e2e-registry/devices');
+          const still = JSON.stringify(again.body) === JSON.stringify(before.body);
+          before = again;
+          return still;
+        }, 10_000, 0);
         await red.stop();
         await red.start();
         const restarted = Date.now();

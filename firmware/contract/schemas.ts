@@ -29,6 +29,8 @@ import steelProgramStatus from './schemas/v1/steel-program-status.json';
 import steelStatusFullReport from './schemas/v1/steel-status-full-report.json';
 import steelProgramResult from './schemas/v1/steel-program-result.json';
 import steelShadowUpdate from './schemas/v1/steel-shadow-update.json';
+import steelOtaStatus from './schemas/v1/steel-ota-status.json';
+import steelOtaFirmwareRequest from './schemas/v1/steel-ota-firmware-request.json';
 import ti0162Sensor from './schemas/v1/ti0162-sensor.json';
 import ti0162Status from './schemas/v1/ti0162-status.json';
 import ti0162libSensor from './schemas/v1/ti0162lib-sensor.json';
@@ -79,6 +81,9 @@ const V1 = {
   'steel-status-full-report': steelStatusFullReport,
   'steel-program-result': steelProgramResult,
   'steel-shadow-update': steelShadowUpdate,
+  // The aws-iot-steel device's OTA records (ota.ts OTA_ROUTES).
+  'steel-ota-status': steelOtaStatus,
+  'steel-ota-firmware-request': steelOtaFirmwareRequest,
   'ti0162-sensor': ti0162Sensor,
   'ti0162-status': ti0162Status,
   'ti0162lib-sensor': ti0162libSensor,

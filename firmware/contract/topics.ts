@@ -11,6 +11,7 @@
  */
 import type { Ti0162Sensor } from './generated';
 import type { SchemaName } from './schemas';
+import { OTA_ROUTES } from './ota';
 import { STEEL_ROUTES } from './steel';
 
 export const PROFILES = ['standard', 'ti0162', 'ti0162-lib', 'whofi'] as const;
@@ -163,7 +164,7 @@ const CORE_ROUTES: readonly TopicRoute[] = [
  * Every route of the contract. A file that adds routes (steel.ts, ota.ts, device-config.ts) exports
  * its list and is named here: `composeRoutes(CORE_ROUTES, STEEL_ROUTES, ...)`.
  */
-export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES, STEEL_ROUTES);
+export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES, STEEL_ROUTES, OTA_ROUTES);
 
 export const ARCH = { sync: 'sync', async: 'async', full: 'full' } as const;
 export const ESP32C3_ARCHS = [ARCH.sync, ARCH.async, ARCH.full] as const;

@@ -7,9 +7,11 @@
 import type {
   AudioHealth, CsiHeartbeat, Esp32C3Heartbeat, Esp32C3Status, Esp32Health, Esp32Metrics, Ti0162LibStatus, Ti0162Sensor, WhofiIdfMetrics, WhofiIdfStatus,
 } from '../../firmware/contract/generated';
+import { STEEL_OTA_READINGS } from '../ota/steel';
 
 type Clock =
   | 'epoch-s'   // device sends seconds since the Unix epoch
+  | 'epoch-ms'  // milliseconds since the Unix epoch (our OTA progress, as lib/ota reads it)
   | 'guide'     // the guide's layout: epoch seconds in our richer messages, ms since boot in iot-common's
                 //   (told apart by `bootMarkers`, or for readings, which share every field name, by EPOCH_S_FLOOR)
   | 'boot-ms'   // device sends milliseconds since boot (TI0162-IOT iot-common)
@@ -100,6 +102,7 @@ const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['whofi.idf.config', { clock: 'none' }],
   ['whofi.idf.config-prefix', { clock: 'none' }],
   ['whofi.idf.command', { clock: 'none' }],
+  ['ota.progress', { clock: 'epoch-ms' }],
 ]);
 
 const DEFAULT_SHAPE: Shape = { clock: 'epoch-s' };
@@ -114,6 +117,9 @@ const badTime = (path: string, value: number, unit: string): Normalised =>
   ({ ok: false, path, reason: `${value} ${unit} is not a time a date can hold (more than 275,000 years from 1970)` });
 
 export function normalise(routeId: string, raw: Readonly<Record<string, unknown>>, receivedAt: number): Normalised {
+  // The Steel firmware's OTA records read as our ota-progress (lib/ota/steel.ts): one shape for fleet-ota.
+  const ota = STEEL_OTA_READINGS.get(routeId);
+  if (ota) return ota(raw, receivedAt);
   const shape = SHAPES.get(routeId) ?? DEFAULT_SHAPE;
   const out: Record<string, unknown> = {};
   const copy = (src: Readonly<Record<string, unknown>>): void => {
@@ -153,6 +159,9 @@ export function normalise(routeId: string, raw: Readonly<Record<string, unknown>
   if (deviceTime !== null && clock === 'epoch-s') {
     if (Math.abs(deviceTime * 1000) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'seconds');
     out.timestamp = deviceTime * 1000;
+  } else if (deviceTime !== null && clock === 'epoch-ms') {
+    if (Math.abs(deviceTime) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'milliseconds');
+    out.timestamp = deviceTime;
   } else if (deviceTime !== null && clock === 'us' && deviceTime >= EPOCH_US_FLOOR) {
     const ms = Math.round(deviceTime / 1000);
     if (Math.abs(ms) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'microseconds');

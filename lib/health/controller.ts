@@ -17,7 +17,8 @@ import type { FleetAlert } from '../alert-shape';
 import { parseHealthConfig, type HealthConfig } from './config';
 import { DurableHealth } from './durable';
 import { InputQueue, type Queued } from './input-queue';
-import { coalesceKey, DEFAULT_OVERLOAD, OverloadMonitor, type OverloadOptions } from './overload';
+import { coalesceKey, OverloadMonitor } from './overload';
+import { DEFAULT_OVERLOAD, OVERLOAD_BOUNDS, type OverloadOptions } from './overload-config';
 import { HealthTracker, isHealthSnapshot, type HealthState, type HealthUpdate } from './tracker';
 
 export interface HealthNodeConfig {
@@ -31,13 +32,6 @@ export interface HealthNodeConfig {
 export type HealthConfigResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly field: string; readonly reason: string };
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN);
-
-/** Bounds of the overload settings, shared with the dialog. */
-export const OVERLOAD_BOUNDS = {
-  coalesceMs: { min: 0, max: 60_000 },
-  overloadMs: { min: 0, max: 600_000 },
-  overloadS: { min: 1, max: 3600 },
-} as const;
 
 /** An optional number field: absent or empty is the default; anything else must be a number within the bounds. */
 function boundedField(def: Readonly<Record<string, unknown>>, field: keyof typeof OVERLOAD_BOUNDS, fallback: number): HealthConfigResult<number> {

@@ -10,17 +10,9 @@
  */
 import type { MessageKind } from '../../firmware/contract/topics';
 import { makeAlert, type FleetAlert } from '../alert-shape';
+import type { OverloadOptions } from './overload-config';
 
-export interface OverloadOptions {
-  /** Readings are coalesced while the lag is at least this many ms; 0: never. */
-  readonly coalesceMs: number;
-  /** PipelineOverloaded fires when the lag stays over this many ms for `overloadForMs`; 0: no alert. */
-  readonly overloadMs: number;
-  /** How long the lag must stay over the threshold to fire, and under half of it to resolve. */
-  readonly overloadForMs: number;
-}
-
-export const DEFAULT_OVERLOAD: OverloadOptions = { coalesceMs: 200, overloadMs: 1000, overloadForMs: 10_000 };
+export { DEFAULT_OVERLOAD, type OverloadOptions } from './overload-config';
 
 /**
  * The decoded kinds (firmware/contract/topics.ts MESSAGE_KINDS) that are periodic measurements: each

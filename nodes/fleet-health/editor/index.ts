@@ -4,6 +4,7 @@
  * refusal is shown at the field it names, highlighted.
  */
 import { defaultHealthConfig, parseHealthConfig, type FactorName, type HealthConfig } from '../../../lib/health/config';
+import { DEFAULT_OVERLOAD, OVERLOAD_BOUNDS } from '../../../lib/health/overload-config';
 import type { DeviceKind } from '../../../firmware/contract/topics';
 import { inputs, migrateOnOpen, showResult, validator } from '../../shared/editor/helpers';
 import { FLEET_HEALTH_VERSION, migrations } from '../migrations';
@@ -132,6 +133,10 @@ RED.nodes.registerType('fleet-health', {
     },
     sweepS: { value: 5, validate: validator('fleet-health.errors.sweepS', bounded(SWEEP_S)) },
     summaryS: { value: 60, validate: validator('fleet-health.errors.summaryS', bounded(SUMMARY_S)) },
+    // Absent in flows saved before these existed: the runtime reads that as the same defaults.
+    coalesceMs: { value: DEFAULT_OVERLOAD.coalesceMs, validate: validator('fleet-health.errors.coalesceMs', bounded(OVERLOAD_BOUNDS.coalesceMs)) },
+    overloadMs: { value: DEFAULT_OVERLOAD.overloadMs, validate: validator('fleet-health.errors.overloadMs', bounded(OVERLOAD_BOUNDS.overloadMs)) },
+    overloadS: { value: DEFAULT_OVERLOAD.overloadForMs / 1000, validate: validator('fleet-health.errors.overloadS', bounded(OVERLOAD_BOUNDS.overloadS)) },
     configVersion: { value: FLEET_HEALTH_VERSION },
   },
   outputLabels(i) { return this._(['fleet-health.outputs.changes', 'fleet-health.outputs.alerts', 'fleet-health.outputs.summary'][i] ?? ''); },

@@ -88,11 +88,15 @@ export type JournalEvent = { readonly failing: true; readonly file: string; read
  */
 export const SLICE_BUDGET_MS = 8;
 /**
- * The longest a flush of the input queue scores before it commits, sends and yields: a burst of
- * thousands of inputs in one turn (a socket read after a stall) is taken over several turns, so timers
- * and I/O run in between. Large enough that the one fdatasync is a small share of the flush.
+ * The longest a flush of the input queue should hold the event loop, scoring, commit and sends
+ * included: a burst of thousands of inputs in one turn (a socket read after a stall, every device
+ * new) is taken over several turns, so timers and I/O run in between. Large enough that the one
+ * fdatasync is a small share of the flush.
  */
 export const FLUSH_BUDGET_MS = 16;
+/** Bounds of how many inputs one flush takes; in between, what the last flush's cost fits the budget. */
+export const FLUSH_MIN = 256;
+export const FLUSH_MAX = 20_000;
 /** Bounds of a sweep slice, in devices going offline; the size in between follows the measured cost. */
 export const SWEEP_MIN = 16;
 export const SWEEP_MAX = 2000;
@@ -109,6 +113,15 @@ const OVERLOAD_META = 'overload';
 export function nextSweepSlice(current: number, done: number, spentMs: number, budgetMs = SLICE_BUDGET_MS): number {
   const fits = spentMs > 0 ? Math.floor((done * budgetMs) / spentMs) : current * 2;
   return Math.max(SWEEP_MIN, Math.min(SWEEP_MAX, current * 2, Math.max(Math.ceil(current / 4), fits)));
+}
+
+/**
+ * How many inputs the next flush takes: what the last one's cost per input fits in the budget, but
+ * at most twice what it did, so a burst after a quiet spell ramps up instead of overshooting.
+ */
+export function nextFlushSize(done: number, spentMs: number, budgetMs = FLUSH_BUDGET_MS): number {
+  const fits = spentMs > 0 ? Math.floor((done * budgetMs) / spentMs) : FLUSH_MAX;
+  return Math.max(FLUSH_MIN, Math.min(FLUSH_MAX, fits, 2 * Math.max(done, FLUSH_MIN)));
 }
 
 export interface HealthControllerOptions {
@@ -164,6 +177,8 @@ export class HealthController {
   private readonly onFlushed: () => void;
   private readonly budgetMs: number;
   private readonly flushBudgetMs: number;
+  /** How many inputs the next flush takes (nextFlushSize). */
+  private flushSize = FLUSH_MIN;
   private readonly flushNow = (): void => this.flush();
   /** Devices fleet-command stopped (`commanded` messages): their going offline is reported as commanded. */
   private readonly commanded = new Map<string, string>();
@@ -276,9 +291,9 @@ export class HealthController {
   }
 
   /**
-   * Scores what is queued, in order, until the time budget is spent (`all`: everything, on close);
-   * commits the state changes of all of it in one journal commit; then sends and completes each input.
-   * What is left goes on in the next turn.
+   * Scores what is queued, in order, as many as the last flush's cost fits the budget (and never
+   * scoring past the budget; `all`: everything, on close); commits the state changes of all of them in
+   * one journal commit; then sends and completes each input. What is left goes on in the next turn.
    */
   flush(all = false): void {
     this.scheduled = false;
@@ -289,15 +304,18 @@ export class HealthController {
     const started = this.clock();
     const batch: Array<{ e: Pending; out: HealthOutputs | null; err: Error | null }> = [];
     const ids: string[] = [];
-    let n = 0;
-    for (let e = this.queue.take(); e; e = this.queue.take()) {
+    const max = all ? Infinity : this.flushSize;
+    while (batch.length < max) {
+      const e = this.queue.take();
+      if (!e) break;
       let out: HealthOutputs | null = null;
       let err: Error | null = null;
       if (!e.dropped) {
         try { out = this.score(e.msg, e.at, ids); } catch (x) { err = asError(x); }
       }
       batch.push({ e, out, err });
-      if (!all && ++n % BUDGET_EVERY === 0 && this.clock() - started >= this.flushBudgetMs) break;
+      // Scoring alone over the budget: stop here (the commit and sends are still to come).
+      if (!all && batch.length % BUDGET_EVERY === 0 && this.clock() - started >= this.flushBudgetMs) break;
     }
     if (ids.length) this.commit(ids);
     for (const b of batch) {
@@ -306,6 +324,7 @@ export class HealthController {
       }
       if (b.err) b.e.reject(b.err); else b.e.resolve();
     }
+    if (!all) this.flushSize = nextFlushSize(batch.length, this.clock() - started, this.flushBudgetMs);
     if (this.queue.size > 0 && !this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }
     this.onFlushed();
   }

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 
 import type { FleetAlert } from '../../lib/alert-shape';
 import { defaultHealthConfig } from '../../lib/health/config';
-import { HealthController, type HealthInputMessage, type HealthOutputs } from '../../lib/health/controller';
+import { FLUSH_MAX, FLUSH_MIN, HealthController, nextFlushSize, type HealthInputMessage, type HealthOutputs } from '../../lib/health/controller';
 import { COALESCED_KINDS, coalesceKey, type PipelineReport } from '../../lib/health/overload';
 import type { HealthInput } from '../../lib/health/tracker';
 import { Journal } from '../../lib/store/journal';
@@ -107,6 +107,14 @@ describe('fleet-health group commit (one fdatasync per event-loop turn)', () => 
     assert.equal(sent.length, 40);
     assert.equal(journal.stats.syncs, before + 3);
     journal.close();
+  });
+
+  it('sizes the next flush from the last one\'s cost, commit and sends included, ramping up at most twofold', () => {
+    assert.equal(nextFlushSize(1000, 32, 16), 500, 'twice over the budget: half as many');
+    assert.equal(nextFlushSize(1000, 4, 16), 2000, 'a quarter of it: at most twice as many');
+    assert.equal(nextFlushSize(10, 0.1, 16), 2 * FLUSH_MIN, 'a quiet turn leaves room for a burst to ramp up from');
+    assert.equal(nextFlushSize(300, 1000, 16), FLUSH_MIN);
+    assert.equal(nextFlushSize(FLUSH_MAX, 1, 16), FLUSH_MAX);
   });
 });
 

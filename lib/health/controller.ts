@@ -169,6 +169,7 @@ export class HealthController {
   readonly overload: OverloadMonitor;
   private readonly queue = new InputQueue<Pending>();
   private scheduled = false;
+  private closed = false;
   /** The longest an input waited for its flush since the last tick. */
   private maxWait = 0;
   private readonly clock: () => number;
@@ -281,6 +282,8 @@ export class HealthController {
    */
   enqueue(msg: HealthInputMessage, now: number, send: (out: HealthOutputs) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // Closed: its journal is closed too, and nothing it sends would be delivered.
+      if (this.closed) { reject(new Error('fleet-health: the node is closing; message not scored')); return; }
       const oldest = this.queue.oldestAt;
       const lag = Math.max(this.overload.lagMs, oldest === null ? 0 : now - oldest);
       const key = this.overload.coalescing(lag) ? coalesceKey(msg) : null;
@@ -432,6 +435,7 @@ export class HealthController {
   /** On close: what is queued is scored, committed and sent; what waits goes into the journal (the kit closes it). */
   close(): void {
     this.flush(true);
+    this.closed = true;
     this.durable?.commit();
   }
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { defaultHealthConfig } from '../lib/health/config';
 import { HealthController, type HealthInputMessage, type HealthOutputs } from '../lib/health/controller';
 import { Journal } from '../lib/store/journal';
+import { KIND } from '../firmware/contract/topics';
 import { figure, longestBlock, millis, type Figure } from './measure';
 
 const T0 = 1_800_000_000_000;
@@ -23,7 +24,7 @@ function timed(holds: number[], f: () => void): void {
   const t = process.hrtime.bigint();
   try { f(); } finally { holds.push(Number(process.hrtime.bigint() - t) / 1e6); }
 }
-const heartbeat = (id: string): HealthInputMessage => ({ kind: 'heartbeat', device: { id, kind: 'env-sensor', arch: 'full' }, payload: { uptime: 100, free_heap: 46_000, wifi_rssi: -58 } });
+const heartbeat = (id: string): HealthInputMessage => ({ kind: 'heartbeat', device: { id, kind: KIND.envSensor, arch: 'full' }, payload: { uptime: 100, free_heap: 46_000, wifi_rssi: -58 } });
 
 export async function healthPeriodicFigures(devices: number): Promise<Figure[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-periodic-'));

@@ -13,6 +13,7 @@ import { decodeFigures, flushFigures, healthFigures, persistenceFigures, routing
 import { table, type Figure } from './measure';
 import { brokerFigures, brokerTable, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
+import { healthPeriodicFigures } from './periodic';
 import { otaFigures } from './ota';
 import { steelFigures } from './steel';
 import { commandFigures } from './command';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   await section('health', () => healthFigures(repeat));
   await section('alerts', () => routingFigures(repeat));
   await section('scale', () => scaleFigures(devices, repeat * 4));
-  await section('periodic', () => flushFigures(devices));
+  await section('periodic', async () => [...(await flushFigures(devices)), ...(await healthPeriodicFigures(devices))]);
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));

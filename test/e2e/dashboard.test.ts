@@ -427,6 +427,16 @@ describe('the Rollouts and Steel pages of the dashboard flow (their function nod
     assert.equal(run({ topic: 'tick' })![0], null, 'nothing changed: nothing sent');
   });
 
+  it('shows the health gate: a held wave with fleet-ota\'s comparison of updated and waiting devices', () => {
+    const { run } = functionNode(flow, 'db3-model');
+    const held = summary('r1', 'running', 10, { gating: 2 });
+    const wave = { ...held.payload.waves[0], gate: { held: true, margin: 10, kinds: [{ kind: 'env-sensor', updated: 70, updatedDevices: 2, waiting: 95, waitingDevices: 5 }], at: Date.now() } };
+    run({ ...held, payload: { ...held.payload, waveState: 'held', waves: [wave] } });
+    const r = (run({ topic: 'tick' })![0]!.payload as unknown as { rollouts: Array<{ gate: string; waveRows: Array<{ gate: string; held: boolean }> }> }).rollouts[0];
+    assert.equal(r.gate, 'holding wave 1: env-sensor: updated 70.0 (2) vs not yet 95.0 (5), margin 10: held');
+    assert.deepEqual([r.waveRows[0].held, r.waveRows[0].gate], [true, 'env-sensor: updated 70.0 (2) vs not yet 95.0 (5), margin 10: held']);
+  });
+
   it('sends fleet-ota pause and resume, and an abort only with "abort <rollout>" typed', () => {
     const { run } = functionNode(flow, 'db3-model');
     run(summary('r1', 'running', 10));

@@ -17,6 +17,7 @@ import csiData from './schemas/v1/csi-data.json';
 import csiStats from './schemas/v1/csi-stats.json';
 import csiHeartbeat from './schemas/v1/csi-heartbeat.json';
 import otaUpdate from './schemas/v1/ota-update.json';
+import otaCancel from './schemas/v1/ota-cancel.json';
 import otaProgress from './schemas/v1/ota-progress.json';
 import configUpdate from './schemas/v1/config-update.json';
 import command from './schemas/v1/command.json';
@@ -68,6 +69,7 @@ const V1 = {
   'csi-stats': csiStats,
   'csi-heartbeat': csiHeartbeat,
   'ota-update': otaUpdate,
+  'ota-cancel': otaCancel,
   'ota-progress': otaProgress,
   'config-update': configUpdate,
   command,

@@ -124,6 +124,8 @@ const CORE_ROUTES: readonly TopicRoute[] = [
 
   // Fleet operations: OTA, configuration, Steel programs
   route({ id: 'ota.update', profile: 'standard', pattern: 'ota/update/{device}', kind: 'ota-command', deviceKind: null, schema: 'ota-update', encoding: 'json', direction: 'down' }),
+  // A rollout's abort to the devices still working on it (lib/ota/controller.ts)
+  route({ id: 'ota.cancel', profile: 'standard', pattern: 'ota/cancel/{device}', kind: 'ota-command', deviceKind: null, schema: 'ota-cancel', encoding: 'json', direction: 'down' }),
   route({ id: 'ota.progress', profile: 'standard', pattern: 'ota/progress/{device}', kind: 'ota-progress', deviceKind: null, schema: 'ota-progress', encoding: 'json', direction: 'up' }),
   route({ id: 'config.update', profile: 'standard', pattern: 'config/update/{device}', kind: 'config-update', deviceKind: null, schema: 'config-update', encoding: 'json', direction: 'down' }),
   // The device's answer to a fleet-command push (applied or rejected, with the reason)

@@ -6,6 +6,7 @@
  * moves messages, the timer and the status badge.
  */
 import { CONFIG_ACK_PATTERN } from '../../firmware/contract/device-config';
+import { topicFor } from '../../firmware/contract/topics';
 import type { AuditLog } from '../registry/audit';
 import type { PushResult } from './ack';
 import { parseConfigPatch, parseFleet, parseFleetFile, FLEET_FILE_LIMITS, type FleetError, type FleetModel, type FleetParse, type Patch } from './fleet-file';
@@ -215,7 +216,7 @@ export class CommandController {
     let body = payload;
     const text = textOf(payload);
     if (text !== null) {
-      try { body = JSON.parse(text); } catch { throw invalid(`config/ack/${device}: payload is not JSON`); }
+      try { body = JSON.parse(text); } catch { throw invalid(`${topicFor('config.ack', { device })}: payload is not JSON`); }
     }
     return this.settledOutputs(this.service.reply(device, body));
   }

@@ -15,7 +15,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 
-import { configHash, deviceConfigErrors, deviceConfigUpdateErrors, type DeviceConfig } from '../contract/device-config';
+import { configHash, deviceConfigErrors, deviceConfigUpdateErrors, fromGuideRuntimeUpdate, isGuideRuntimeUpdate, type DeviceConfig } from '../contract/device-config';
 import { BROADCAST_TARGET, topicFor } from '../contract/topics';
 import { GUIDE_INTERVALS, type Intervals, type Publication, type VirtualDevice } from './device';
 import type { VirtualFleet } from './fleet';
@@ -114,9 +114,16 @@ export class CommandDevices {
     return { topic: topicFor('config.ack', { device: id }), payload: JSON.stringify(body), qos: 1, retain: false };
   }
 
-  private configure(id: string, body: unknown, now: number): Publication[] {
+  private configure(id: string, raw: unknown, now: number): Publication[] {
     const d = this.fleet.get(id) as Retimable | undefined;
     if (!d || this.stopped.has(id)) return [];
+    // The guide's own payload (its flat DeviceConfig, no version): laid over what the device runs, as the next version.
+    const current = this.applied.get(id);
+    let body = raw;
+    if (isObj(raw) && isGuideRuntimeUpdate(raw)) {
+      const config = fromGuideRuntimeUpdate(raw, current?.config);
+      body = { config_version: (current?.version ?? 0) + 1, config_hash: configHash(withStandIns(config) as unknown as DeviceConfig), config };
+    }
     const named = isObj(body) ? { ...(typeof body.config_version === 'number' ? { config_version: body.config_version } : {}), ...(typeof body.request_id === 'string' ? { request_id: body.request_id } : {}) } : {};
     const errors = deviceConfigUpdateErrors(body);
     // The device holds secret values where the stored form has references: check it with a stand-in.

@@ -288,6 +288,11 @@ export class CommandController {
     return [out.messages.map((m) => ({ topic: m.topic, payload: m.payload, qos: 1, retain: false })), results, out.alert ? { topic: `alert/${out.alert.labels.alertname}/fleet`, payload: this.clean(out.alert) } : null];
   }
 
+  /** On close: what is batched is written. */
+  close(): void {
+    this.service.flushAudit();
+  }
+
   /** Timeouts: pushes to send again and pushes that failed (null: nothing due). */
   tick(): CommandOutputs | null {
     const due = this.service.tick();

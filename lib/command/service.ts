@@ -304,6 +304,11 @@ export class CommandService {
     return this.settled(this.tracker.status(device, reported, this.clock()));
   }
 
+  /** Writes the node's own trail's batched result updates (the registry flushes its own). */
+  flushAudit(): void {
+    this.local?.flush();
+  }
+
   /** Timeouts: messages to send again (secrets filled again) and pushes that failed. */
   tick(): { resend: OutMessage[]; failed: PushResult[] } {
     const due = this.tracker.tick(this.clock());
@@ -320,6 +325,7 @@ export class CommandService {
     }
     if (changes.length) this.store.commit(changes);
     for (const r of due.failed) { const s = this.settled(r); if (s) failed.push(s); }
+    this.flushAudit();
     return { resend, failed };
   }
 

@@ -1,9 +1,11 @@
 /**
  * The fleet's audit trail, kept by the registry: who sent which command or configuration push to
  * which devices, when, and how it ended. Bounded (the newest `capacity` entries, the oldest are
- * deleted as new ones come) and durable: every entry and every result update is committed to the
- * store (the registry's synced journal) before the call returns, so a push is on record before it
- * is sent and its result survives a restart. The trail stores text as it is given: callers redact.
+ * deleted as new ones come) and durable: an entry is committed to the store (the registry's synced
+ * journal) before `record` returns, so a push is on record before it is sent. Result updates, one per
+ * device answer, are batched: written by the next `record` or `flush` (the owner flushes every second
+ * and on close), so 10,000 answers cost a few syncs, not 10,000. The trail stores text as it is
+ * given: callers redact.
  */
 
 /** What was done. `ack` is only read back from trails written before results were kept on the push. */
@@ -137,6 +139,8 @@ export class AuditLog {
   /** Held in memory in sequence order; the store has the same entries. */
   private readonly list: AuditEntry[] = [];
   private readonly bySeq = new Map<number, AuditEntry>();
+  /** Entries whose result changed since the last write. */
+  private readonly dirty = new Set<number>();
   private seq = 0;
   /** Entries the store held that were not audit entries (damage); they are left alone. */
   readonly skipped: number;
@@ -163,6 +167,21 @@ export class AuditLog {
 
   get size(): number { return this.list.length; }
   get lastSeq(): number { return this.seq; }
+  /** Result updates not yet written. */
+  get unwritten(): number { return this.dirty.size; }
+
+  private takeDirty(): Array<readonly [string, unknown]> {
+    const out: Array<readonly [string, unknown]> = [];
+    for (const seq of this.dirty) { const e = this.bySeq.get(seq); if (e) out.push([keyOf(seq), e]); }
+    return out;
+  }
+
+  /** Writes the result updates made since the last write (one commit). */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    this.store.commit(this.takeDirty());
+    this.dirty.clear();
+  }
 
   /** Appends an entry (durable when this returns), deleting the oldest past the capacity. */
   record(r: AuditRecord): AuditEntry {
@@ -176,10 +195,12 @@ export class AuditLog {
       action: r.action, what: clip(r.what), target: clip(r.target), count: count(r.count),
       result: clip(outcome && awaiting > 0 ? `${r.result}; ${outcomeText(count(r.count), outcome)}` : r.result), note: clip(r.result), outcome, problems: [], updatedAt: null,
     };
-    const changes: Array<readonly [string, unknown]> = [[keyOf(entry.seq), entry]];
     const evicted = this.list.length + 1 > this.capacity ? this.list.slice(0, this.list.length + 1 - this.capacity) : [];
+    for (const e of evicted) this.dirty.delete(e.seq);
+    const changes: Array<readonly [string, unknown]> = [...this.takeDirty(), [keyOf(entry.seq), entry]];
     for (const e of evicted) changes.push([keyOf(e.seq), undefined]);
     this.store.commit(changes);
+    this.dirty.clear();
     this.seq = entry.seq;
     if (evicted.length) { this.list.splice(0, evicted.length); for (const e of evicted) this.bySeq.delete(e.seq); }
     this.list.push(entry);
@@ -189,7 +210,8 @@ export class AuditLog {
 
   /**
    * One device's push ended: moves it from pending to `state` on entry `seq` and rewrites the
-   * result. False when the entry is gone (evicted) or is not a push with that device pending.
+   * result (in memory at once, in the store at the next write). False when the entry is gone
+   * (evicted) or is not a push with a device pending.
    */
   settle(seq: number, device: string, state: AuditOutcomeState, reason?: string | null): boolean {
     const e = this.bySeq.get(seq);
@@ -197,7 +219,7 @@ export class AuditLog {
     const outcome: AuditOutcome = { ...e.outcome, pending: e.outcome.pending - 1, [state]: e.outcome[state] + 1 };
     const problems = state === 'applied' || e.problems.length >= MAX_PROBLEMS ? e.problems : [...e.problems, { device: clip(device), state, reason: clip(reason || state) }];
     const next: AuditEntry = { ...e, outcome, problems, result: clip(`${e.note}; ${outcomeText(e.count, outcome)}`), updatedAt: new Date(this.clock()).toISOString() };
-    this.store.commit([[keyOf(seq), next]]);
+    this.dirty.add(seq);
     this.bySeq.set(seq, next);
     const i = this.list.findIndex((x) => x.seq === seq);
     if (i >= 0) this.list[i] = next;

@@ -81,6 +81,7 @@ function create(kit: NodeKit<CommandNodeConfig>) {
     input(msg: InMessage, out: (o: Outputs) => void): void {
       ctl.input(msg, send(out));
     },
+    close() { ctl.close(); },
   };
 }
 

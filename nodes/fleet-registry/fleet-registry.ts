@@ -23,16 +23,19 @@ export = defineNode<Config>({
     return !r.ok ? r : !a.ok ? { ok: false, field: 'auditMax', reason: a.reason } : { ok: true, value: { ...r.value, auditMax: a.value } };
   },
   state: { mode: 'durable' },
-  create({ node, config, t, journal }) {
+  create({ node, config, t, journal, every }) {
     const fleet = new FleetRegistry(config.persist ? contextStore(node, config.store) : null, config);
     // Opened on first use: the journal is open once create() has returned, before any flow node runs.
     let audit: AuditLog | null = null;
     Object.assign(node, { fleet });
     Object.defineProperty(node, 'audit', { get: () => (audit ??= new AuditLog(journal(), config.auditMax)), configurable: true });
+    // Results of pushes (one per device answer) are written in one commit a second.
+    const flush = () => { try { audit?.flush(); } catch (err) { node.error(t('errors.audit', { message: (err as Error).message })); } };
+    every(1000, flush);
     fleet.on('error', (err) => node.error(t('errors.store', { message: err.message })));
     fleet.on('alert', (a) => node.warn(a.summary));
     fleet.ready.then((n) => { if (n > 0) node.log(t('log.loaded', { count: n })); }, () => undefined);
-    return { close: () => fleet.close().catch(() => undefined) };
+    return { close: () => { flush(); return fleet.close().catch(() => undefined); } };
   },
   // The editor asks relative to its own root, so this works under any httpAdminRoot.
   admin(routes, RED) {

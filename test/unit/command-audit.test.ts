@@ -50,6 +50,9 @@ describe('command: the audit trail kept by the registry', () => {
     const push = log.record({ node: 'n1', actor: 'alice', action: 'config-push', what: 'config push (f)', target: 'a, b', count: 2, result: '2 to push', awaiting: 2 });
     for (let i = 0; i < 9; i++) log.record({ node: 'n1', action: 'emergency', what: 'shutdown', target: 'fleet', count: 3, result: 'sent to 3 devices' });
     assert.equal(log.settle(push.seq, 'a', 'applied'), true);
+    assert.equal(log.unwritten, 1, 'a result update is batched');
+    log.flush();
+    assert.equal(log.unwritten, 0);
     j.close();
 
     j = Journal.open(file);
@@ -67,6 +70,30 @@ describe('command: the audit trail kept by the registry', () => {
     assert.equal(small.get(push.seq), undefined, 'the oldest went when the capacity was lowered');
     assert.equal([...j.keys()].length, 10);
     assert.equal(small.record({ action: 'command', what: 'reset', target: 'x', result: 'sent' }).seq, 12);
+    j.close();
+  });
+
+  it('writes result updates in one commit at the next flush or record; an entry itself at once', () => {
+    const file = path.join(dir, 'e.jsonl');
+    let j = Journal.open(file);
+    let log = new AuditLog(j, 100);
+    const e = log.record({ action: 'config-push', what: 'p', target: 'a, b, c', count: 3, result: 'r', awaiting: 3 });
+    const commits = j.stats.commits;
+    for (const d of ['a', 'b', 'c']) log.settle(e.seq, d, 'applied');
+    assert.equal(j.stats.commits, commits, 'no write per answer');
+    j.close();
+    // A crash before the flush loses the updates, never the entry.
+    j = Journal.open(file);
+    log = new AuditLog(j, 100);
+    assert.equal(log.get(e.seq)!.outcome!.pending, 3);
+    for (const d of ['a', 'b']) log.settle(e.seq, d, 'applied');
+    log.flush();
+    assert.equal(j.stats.commits, 1, 'two answers, one commit');
+    log.settle(e.seq, 'c', 'failed', 'no answer');
+    log.record({ action: 'command', what: 'reset', target: 'x', result: 'sent' });
+    j.close();
+    j = Journal.open(file);
+    assert.deepEqual(new AuditLog(j, 100).get(e.seq)!.outcome, { pending: 0, applied: 2, rejected: 0, failed: 1, superseded: 0 }, 'the next record wrote it');
     j.close();
   });
 

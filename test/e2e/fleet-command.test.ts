@@ -183,7 +183,7 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
 
 describe('the shipped example flows/fleet-commands.json against a fleet like npm start\'s', function () {
   this.timeout(60_000);
-  it('its Push button configures the four listed devices, which answer; the unconfirmed stop stops nothing', async () => {
+  it('its Push button configures the four listed devices, which answer (in the registry\'s audit trail); the unconfirmed stop stops nothing', async () => {
     const broker = await startAedes();
     const red = new NodeRedProcess();
     const fleet = new VirtualFleet({ brokerUrl: broker.url, devices: 12, seed: 1, speed: 5, commands: true });
@@ -199,6 +199,14 @@ describe('the shipped example flows/fleet-commands.json against a fleet like npm
       assert.equal(fleet.commander!.configOf('esp32-c3-sync-001')!.config.sensor.measurement_interval_seconds, 10);
       assert.equal(fleet.commander!.configOf('esp32-c3-full-003')!.config.sensor.calibration_offset_temp, -0.5);
       assert.equal(fleet.commander!.configOf('esp32c3_001'), undefined, 'a device not in the file gets nothing');
+      // The example's registry keeps the push in its audit trail, each device's answer counted.
+      const pushEntry = await waitFor('the push audited with four answers', async () => {
+        const a = await (await fetch(`${red.url}/fleet-registry/fc-registry/audit`)).json() as { entries: Array<Record<string, unknown>> };
+        const e = a.entries.find((x) => x.action === 'config-push');
+        return e && (e.outcome as Record<string, number>).applied === 4 ? e : undefined;
+      }, 15_000);
+      assert.deepEqual([pushEntry.who, pushEntry.count], ['fleet command', 4]);
+      assert.equal((await press('fc-audit')).status, 200);
       assert.equal((await press('fc-stop-bad')).status, 200);
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(fleet.commander!.stopped.size, 0);

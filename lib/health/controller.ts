@@ -78,6 +78,7 @@ export const alertMessage = (a: FleetAlert): HealthMessage => ({ topic: `alert/$
 export interface HealthInputMessage {
   readonly topic?: unknown; readonly command?: unknown; readonly kind?: unknown; readonly device?: unknown;
   readonly error?: unknown; readonly thresholds?: unknown; readonly payload?: unknown; readonly retain?: unknown;
+  readonly contract?: unknown;
 }
 
 export type JournalEvent = { readonly failing: true; readonly file: string; readonly message: string } | { readonly failing: false };
@@ -347,6 +348,9 @@ export class HealthController {
   private score(msg: HealthInputMessage, now: number, commits: string[]): HealthOutputs | null {
     if (msg.command === 'summary' || msg.topic === 'health/summary') return [null, null, this.summary(now)];
     if (msg.topic === 'commanded') { this.noteCommanded(msg.payload); return null; }
+    // Our own command to a device (fleet-decode passes downlinks on when it decodes commands) says
+    // nothing of the device: scoring it would make a silent device look seen.
+    if (isObject(msg.contract) && msg.contract.direction === 'down') return null;
     let scoring = this.config;
     if (msg.thresholds !== undefined) {
       if (msg.thresholds !== this.lastThresholds) {

@@ -153,6 +153,15 @@ describe('fleet-health controller (lib/health/controller.ts)', () => {
     assert.throws(() => c.input({ ...heartbeat('d1'), thresholds: '{"factors": 5}' }, NOW), /msg\.thresholds/);
   });
 
+  it('does not score our own commands to a device: a downlink leaves a silent device unseen', () => {
+    const c = new HealthController(config, null, 100);
+    const command = { kind: 'ota-command', contract: { direction: 'down', route: 'ota.cancel' }, device: { id: 'quiet-1', kind: null }, payload: { job_id: 'j1', v: 1 } };
+    assert.equal(c.input(command, NOW), null);
+    assert.equal(c.tracker.get('quiet-1'), undefined);
+    c.input(heartbeat('quiet-1'), NOW);
+    assert.ok(c.tracker.get('quiet-1'), 'the device\'s own message is scored');
+  });
+
   it('caps the devices without a registry: a new id beyond the cap is counted, not scored', () => {
     const c = new HealthController(config, null, 2);
     for (const id of ['a', 'b', 'c', 'd']) c.input(heartbeat(id), NOW);

@@ -122,10 +122,16 @@ export function normalise(routeId: string, raw: Readonly<Record<string, unknown>
   if (ota) return ota(raw, receivedAt);
   const shape = SHAPES.get(routeId) ?? DEFAULT_SHAPE;
   const out: Record<string, unknown> = {};
+  // Fields that are not kept are never written rather than deleted afterwards: deleting a property
+  // other than the last one turns the object into a dictionary (a sensor reading held by the
+  // registry took 530 B instead of 130 B). The device's `timestamp` is written last, converted, below.
+  const dropPing = shape.dropPing === true && shape.flatten === undefined;
   const copy = (src: Readonly<Record<string, unknown>>): void => {
     for (const key of Object.keys(src)) {
       if (IDENTITY_FIELDS.has(key) || key === shape.flatten || key === '__proto__') continue;
-      out[shape.rename?.get(key) ?? key] = src[key];
+      const name = shape.rename?.get(key) ?? key;
+      if (name === 'timestamp' || (dropPing && name === 'status' && src[key] === 'ping')) continue;
+      out[name] = src[key];
     }
   };
   copy(raw);
@@ -149,7 +155,6 @@ export function normalise(routeId: string, raw: Readonly<Record<string, unknown>
 
   const t = has(raw, 'timestamp') ? raw.timestamp : undefined;
   const deviceTime = typeof t === 'number' ? t : null;
-  delete out.timestamp;
   let clock = shape.clock;
   if (clock === 'guide') {
     const iotCommon = (shape.bootMarkers ?? []).some((k) => has(raw, k));

@@ -41,7 +41,8 @@ const fmt = (v: number, unit: string): string => {
 
 const LEVEL_WORDS = ['fine', 'degraded', 'in error'];
 
-function value(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): number | null {
+/** The value a factor judges, from what is known of the device at `now`; null when nothing is. */
+export function factorValue(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): number | null {
   switch (name) {
     case 'heap': return o.freeHeap;
     case 'memory': return o.memUsedPct;
@@ -64,7 +65,7 @@ function value(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): nu
 
 /** Scores a factor into `into` (reused between messages) or a new object. */
 export function scoreFactor(name: FactorName, fc: FactorConfig, o: DeviceObs, c: HealthConfig, now: number, into?: FactorScore): FactorScore {
-  const v = value(name, o, c, now);
+  const v = factorValue(name, o, c, now);
   let status: FactorStatus = 'unknown';
   let cost = 0;
   if (v !== null) {

@@ -80,6 +80,14 @@ function pushEvent(o: DeviceObs, list: EventList, at: number): void {
   if (events.length > MAX_EVENTS) events.shift();
 }
 
+/** `o` with lists of its own in place of the shared empty ones (for copies that write a shared object once). */
+export function ownObs(o: DeviceObs): DeviceObs {
+  if (!EVENT_LISTS.some((k) => o[k] === NO_EVENTS)) return o;
+  const copy = { ...o };
+  for (const k of EVENT_LISTS) if (copy[k] === NO_EVENTS) copy[k] = [];
+  return copy;
+}
+
 const numberOrNull = (x: unknown, fallback: number | null): number | null => (x === null || typeof x === 'number' ? x : fallback);
 
 /**

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { makeAlert, type FleetAlert, type Severity } from '../alert-shape';
-import { effectiveFactors, factorFor, type HealthConfig } from './config';
-import { CODE_UNKNOWN, CODE_WARNING, FactorValues, MAX_FACTORS, layoutOf, statusCode, type FactorLayout } from './factor-state';
-import { explain, factorValue, type FactorResult, type FactorScore } from './factors';
-import { emptyObs, observe, observeInvalid, restoredObs, type DeviceObs } from './observations';
+import { effectiveFactors, factorFor, type FactorConfig, type FactorName, type HealthConfig } from './config';
+import { CODE_UNKNOWN, CODE_WARNING, FactorValues, MAX_FACTORS, STATUS_OF_CODE, layoutOf, statusCode, type FactorLayout } from './factor-state';
+import { explain, factorValue, reasonFor, type FactorResult, type FactorScore } from './factors';
+import { emptyObs, observe, observeInvalid, ownObs, restoredObs, type DeviceObs } from './observations';
 
 export type HealthState = 'healthy' | 'degraded' | 'critical' | 'offline' | 'unknown';
 export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'degraded', 'critical', 'offline', 'unknown'];
@@ -74,6 +74,11 @@ export class DeviceHealth implements HealthSnapshot {
     return out;
   }
 
+  /** The value of factor `i` of the layout (meaningful when its status is known). */
+  valueAt(i: number): number {
+    return this.values.get(this.slot, i);
+  }
+
   /** Adopts an evaluation: its layout, statuses and values. */
   take(layout: FactorLayout, packed: number, values: Float64Array, score: number): void {
     this.layout = layout;
@@ -99,8 +104,10 @@ export class DeviceHealth implements HealthSnapshot {
 
   /** The snapshot's shape, key for key as the record was before the compact form (the persisted format). */
   toJSON(): Record<string, unknown> {
+    // The shared empty lists and labels as objects of their own: a copy that writes an object
+    // met twice as null (plainCopy) must see what a record of its own would have held.
     return {
-      v: 1, id: this.id, config: this.config, obs: this.obs, arch: this.arch, labels: this.labels, state: this.state, score: this.score,
+      v: 1, id: this.id, config: this.config, obs: ownObs(this.obs), arch: this.arch, labels: this.labels === NO_LABELS ? {} : this.labels, state: this.state, score: this.score,
       since: this.since, factors: this.factors, pending: this.pending, pendingCount: this.pendingCount, silentAfter: this.silentAfter,
       alertStartsAt: this.alertStartsAt, offlineCause: this.offlineCause,
     };
@@ -337,7 +344,7 @@ export class HealthTracker {
       const summary = this.describe(d, now);
       alerts.push(makeAlert({
         name: is.name, severity: is.severity, device: d.id, labels, source: this.source, summary, startsAt: now,
-        details: { state: next, score: d.score, factors: this.explained(d).filter((f) => f.status === 'warning' || f.status === 'critical') },
+        details: { state: next, score: d.score, factors: this.explained(d, true) },
       }));
     }
     return {
@@ -349,10 +356,27 @@ export class HealthTracker {
     };
   }
 
-  /** The factors with their reasons, for messages people read. */
-  explained(d: DeviceHealth): FactorResult[] {
-    const list = effectiveFactors(this.config, d.obs.kind);
-    return d.factors.map((f, i) => explain(f, list[i]?.[0] === f.factor ? list[i][1] : factorFor(this.config, d.obs.kind, f.factor)));
+  /** The factors with their reasons, for messages people read; `troubled`: only those in warning or critical. */
+  explained(d: DeviceHealth, troubled = false): FactorResult[] {
+    const kind = d.obs.kind;
+    const list = effectiveFactors(this.config, kind);
+    const fcAt = (i: number, name: FactorName): FactorConfig => (list[i]?.[0] === name ? list[i][1] : factorFor(this.config, kind, name));
+    const out: FactorResult[] = [];
+    const l = d.layout;
+    if (!l) {
+      for (const [i, f] of d.factors.entries()) if (!troubled || f.status === 'warning' || f.status === 'critical') out.push(explain(f, fcAt(i, f.factor)));
+      return out;
+    }
+    // Straight from the compact state: no factor objects in between.
+    for (let i = 0; i < l.size; i++) {
+      const code = statusCode(d.packed, i);
+      if (troubled && code < CODE_WARNING) continue;
+      const name = l.names[i];
+      const status = STATUS_OF_CODE[code];
+      const value = code === CODE_UNKNOWN ? null : d.valueAt(i);
+      out.push({ factor: name, status, cost: l.cost(i, code), value, warn: l.warn[i], crit: l.crit[i], reason: reasonFor(name, status, value, l.warn[i], l.crit[i], fcAt(i, name)) });
+    }
+    return out;
   }
 
   describe(d: DeviceHealth, now: number): string {
@@ -361,7 +385,7 @@ export class HealthTracker {
       const silentS = Math.round((now - d.obs.lastSeen) / 1000);
       return `${d.id} is offline: no message for ${silentS} s (limit ${Math.round(this.limitMs(d) / 1000)} s)`;
     }
-    const bad = this.explained(d).filter((f) => f.status === 'critical' || f.status === 'warning').sort((a, b) => b.cost - a.cost);
+    const bad = this.explained(d, true).sort((a, b) => b.cost - a.cost);
     const why = bad.length ? `: ${bad.slice(0, 3).map((f) => f.reason).join('; ')}` : '';
     return `${d.id} is ${d.state} (score ${d.score})${why}`;
   }
@@ -412,7 +436,7 @@ export class HealthTracker {
       at: now, total: this.devices.size, byState: { ...this.counts }, byKind, config: this.stamp,
       worst: worst.slice(0, worstCount).map((d) => ({
         device: d.id, state: d.state, score: d.score,
-        reasons: d.state === 'offline' ? [this.describe(d, now)] : this.explained(d).filter((f) => f.status === 'critical' || f.status === 'warning').map((f) => f.reason),
+        reasons: d.state === 'offline' ? [this.describe(d, now)] : this.explained(d, true).map((f) => f.reason),
       })),
     };
   }
@@ -437,7 +461,7 @@ export class HealthTracker {
     d.alertStartsAt = s.alertStartsAt;
     d.offlineCause = s.offlineCause;
     d.arch = arch;
-    d.labels = labels;
+    d.labels = Object.keys(labels).length === 0 ? NO_LABELS : labels;
     d.pending = pending;
     d.pendingCount = pendingCount;
     this.counts[d.state]++;

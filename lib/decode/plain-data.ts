@@ -38,6 +38,8 @@ const pointer = (keys: readonly (string | number)[]): string =>
  * jsonTooDeepAt): no `__proto__` key, no number JSON.parse turned into Infinity (`1e400`).
  */
 export function checkParsed(value: unknown): DataProblem | null {
+  // Nearly every payload is fine: one walk without a path, and the one that keeps it only for a problem.
+  if (parsedIsClean(value)) return null;
   const keys: (string | number)[] = [];
   const walk = (v: unknown): DataProblem | null => {
     if (typeof v === 'number') {
@@ -62,6 +64,21 @@ export function checkParsed(value: unknown): DataProblem | null {
     return null;
   };
   return walk(value);
+}
+
+/** True when checkParsed would find no problem (no path kept, no closure made). */
+function parsedIsClean(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!parsedIsClean(v[i])) return false;
+    return true;
+  }
+  for (const k in v) {
+    // JSON.parse makes plain objects: every enumerable key is its own.
+    if (k === RESERVED_KEY || !parsedIsClean((v as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 const reserved = (keys: readonly (string | number)[]): DataProblem =>

@@ -38,6 +38,11 @@ function compile(route: TopicRoute): CompiledRoute {
 export class TopicMatcher {
   private readonly byFirst = new Map<string, CompiledRoute[]>();
   private readonly prefixed: CompiledRoute[] = [];
+  /**
+   * The prefixed routes by their last segment, when every one ends in a literal: a topic is tried
+   * against those that can end it, in the same order, instead of against all of them.
+   */
+  private byLast: Map<string, CompiledRoute[]> | null = new Map();
   private readonly known = new Set<TopicRoute>();
 
   constructor(profiles: readonly ProfileName[], includeCommands: boolean) {
@@ -48,6 +53,14 @@ export class TopicMatcher {
       this.known.add(route);
       if (c.prefixed) {
         this.prefixed.push(c);
+        const last = c.segments[c.segments.length - 1];
+        if (last?.t === 'lit' && this.byLast) {
+          const list = this.byLast.get(last.v) ?? [];
+          list.push(c);
+          this.byLast.set(last.v, list);
+        } else {
+          this.byLast = null;
+        }
       } else {
         const first = c.segments[0];
         if (first.t !== 'lit') throw new Error(`route ${route.id} must start with a literal or {prefix+}`);
@@ -76,21 +89,25 @@ export class TopicMatcher {
     if (candidates) {
       for (const c of candidates) {
         if (c.segments.length !== parts.length) continue;
-        const m = matchSegments(c, parts, 0);
+        const m = matchSegments(c, parts, 0, false);
         if (m) out.push(m);
       }
     }
-    for (const c of this.prefixed) {
-      const start = parts.length - c.segments.length;
-      if (start < 1) continue;
-      const m = matchSegments(c, parts, start);
-      if (m) out.push({ ...m, prefix: parts.slice(0, start).join('/') });
+    const prefixed = this.byLast ? this.byLast.get(parts[parts.length - 1]) : this.prefixed;
+    if (prefixed) {
+      for (const c of prefixed) {
+        const start = parts.length - c.segments.length;
+        if (start < 1) continue;
+        const m = matchSegments(c, parts, start, true);
+        if (m) out.push(m);
+      }
     }
     return out;
   }
 }
 
-function matchSegments(c: CompiledRoute, parts: readonly string[], start: number): TopicMatch | null {
+/** `withPrefix`: the segments before `start` are the route's {prefix+}. */
+function matchSegments(c: CompiledRoute, parts: readonly string[], start: number, withPrefix: boolean): TopicMatch | null {
   let device: string | null = null;
   let arch: string | null = null;
   for (let i = 0; i < c.segments.length; i++) {
@@ -105,5 +122,5 @@ function matchSegments(c: CompiledRoute, parts: readonly string[], start: number
       device = part;
     }
   }
-  return { route: c.route, device, arch, prefix: null };
+  return { route: c.route, device, arch, prefix: withPrefix ? parts.slice(0, start).join('/') : null };
 }

@@ -16,7 +16,7 @@ import {
 } from '../../firmware/contract/topics';
 import { normalise } from './normalise';
 import { parseJsonObject, readRaw, type RawPayload } from './payload';
-import { checkParsed, copyPlain, jsonTooDeepAt } from './plain-data';
+import { checkParsed, copyPlain, jsonTooDeepAt, mayNestDeeper } from './plain-data';
 import type { Reject, RejectCode } from './reject';
 import { TopicMatcher, type TopicMatch } from './topic-matcher';
 
@@ -230,7 +230,7 @@ export class Decoder {
         if (word.length === 0) return refuse('json', topic, '', 'payload is blank', named);
         return { ok: true, body: { [route.textField ?? 'message']: word } };
       }
-      const deep = jsonTooDeepAt(raw.text, this.options.maxDepth);
+      const deep = mayNestDeeper(raw.text, this.options.maxDepth) ? jsonTooDeepAt(raw.text, this.options.maxDepth) : -1;
       if (deep >= 0) return refuse('depth', topic, '', `payload nests objects and arrays deeper than the limit of ${this.options.maxDepth} levels (at character ${deep})`, named);
       const parsed = parseJsonObject(raw.text);
       if (!parsed.ok) return refuse('json', topic, '', parsed.reason, named);

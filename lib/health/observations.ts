@@ -147,7 +147,7 @@ export function observe(o: DeviceObs, m: Observation): void {
   if (rssi !== null) o.rssi = rssi;
   switch (m.kind) {
     case 'sensor': {
-      const key = (['temperature', 'humidity', 'pressure'] satisfies Array<Field<Esp32C3Sensor>>).map((f) => String(p[f])).join('|');
+      const key = `${String(p['temperature' satisfies Field<Esp32C3Sensor>])}|${String(p['humidity' satisfies Field<Esp32C3Sensor>])}|${String(p['pressure' satisfies Field<Esp32C3Sensor>])}`;
       o.stuckRun = key === o.lastReading ? o.stuckRun + 1 : 0;
       o.lastReading = key;
       o.lastSensorAt = m.at;

@@ -193,6 +193,9 @@ export function classify(worstFactor: number, score: number, measured: number, c
   return worst === 2 ? 'critical' : worst === 1 ? 'degraded' : measured > 0 ? 'healthy' : 'unknown';
 }
 
+/** What most messages change: nothing to send. One frozen answer, not two objects a message. */
+const NO_UPDATE: HealthUpdate = Object.freeze({ change: null, alerts: Object.freeze([]) as unknown as FleetAlert[] });
+
 const emptyCounts = (): Record<HealthState, number> => ({ healthy: 0, degraded: 0, critical: 0, offline: 0, unknown: 0 });
 
 export class HealthTracker {
@@ -250,13 +253,13 @@ export class HealthTracker {
   observe(m: HealthInput, config: HealthConfig = this.config): HealthUpdate {
     let d = this.devices.get(m.id);
     // A replayed retained message says what the device last said, not that it is alive now.
-    if (m.retained && m.kind !== 'presence') return { change: null, alerts: [] };
+    if (m.retained && m.kind !== 'presence') return NO_UPDATE;
     if (!d) d = this.create(m.id, m.deviceKind, m.at);
     if (m.deviceKind) d.obs.kind = m.deviceKind;
     if (m.arch) d.arch = m.arch;
     if (m.labels) d.labels = sameLabels(d.labels, m.labels) ? d.labels : copyLabels(m.labels);
     const lastSeen = d.obs.lastSeen;
-    observe(d.obs, { kind: m.kind, payload: m.payload, at: m.at, online: m.online });
+    observe(d.obs, m);
     if (m.retained) d.obs.lastSeen = lastSeen;
     this.setSilentAfter(d);
     return this.evaluate(d, config, m.at, m.kind === 'presence' ? 'presence' : 'message');
@@ -304,7 +307,7 @@ export class HealthTracker {
       d.pending = null;
       d.pendingCount = 0;
       d.take(layout, packed, values, score);
-      return { change: null, alerts: [] };
+      return NO_UPDATE;
     }
     // Offline is decided by time or by the broker, and any message ends it: no confirmation wait.
     const immediate = candidate === 'offline' || d.state === 'offline' || d.state === 'unknown';
@@ -312,7 +315,7 @@ export class HealthTracker {
       d.pendingCount = d.pending === candidate ? d.pendingCount + 1 : 1;
       d.pending = candidate;
       const needed = RANK[candidate] > RANK[d.state] ? config.hysteresis.raiseAfter : config.hysteresis.clearAfter;
-      if (d.pendingCount < needed) return { change: null, alerts: [] };
+      if (d.pendingCount < needed) return NO_UPDATE;
     }
     d.take(layout, packed, values, score);
     return this.apply(d, candidate, now, cause);

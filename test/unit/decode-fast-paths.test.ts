@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 
 import { ESP32C3_ARCHS, PROFILES, TOPIC_ROUTES, type TopicRoute } from '../../firmware/contract/topics';
+import { isUtf8 } from 'node:buffer';
+
+import { readRaw } from '../../lib/decode/payload';
 import { checkParsed, jsonTooDeepAt, mayNestDeeper, type DataProblem } from '../../lib/decode/plain-data';
 import { TopicMatcher, type TopicMatch } from '../../lib/decode/topic-matcher';
 
@@ -108,6 +111,17 @@ describe('decode: the per-message shortcuts equal the plain versions (issue 16)'
     }), { numRuns: 20_000, seed: 17 });
     assert.equal(mayNestDeeper('['.repeat(65), 64), true);
     assert.equal(jsonTooDeepAt('['.repeat(65), 64), 64);
+  });
+
+  it('a Buffer is refused as not UTF-8 exactly when isUtf8 says so, and read as its UTF-8 text otherwise', () => {
+    // Bytes around the edges of UTF-8: continuation bytes, surrogates (ED A0..BF), overlongs (C0, E0 80), past U+10FFFF (F4 90), U+FFFD itself.
+    const tricky = fc.constantFrom([0xed, 0xa0, 0x80], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xef, 0xbf, 0xbd], [0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x98, 0x80], [0x7b, 0x7d]);
+    const bytes = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }).map((b) => [b]), tricky), { minLength: 1, maxLength: 24 }).map((parts) => Buffer.from(parts.flat()));
+    fc.assert(fc.property(bytes, (buf) => {
+      const r = readRaw(buf, 1024);
+      if (isUtf8(buf)) assert.deepStrictEqual(r, { ok: true, text: buf.toString('utf8') });
+      else assert.deepStrictEqual(r, { ok: false, code: 'encoding', reason: 'payload is not valid UTF-8' });
+    }), { numRuns: 50_000, seed: 19 });
   });
 
   it('checkParsed finds the same first problem, at the same path, as the walk that kept a path throughout', () => {

@@ -147,7 +147,8 @@ function memoryOf(devices: number, bytes: number): Figure[] {
   const n = devices.toLocaleString('en-US');
   const perDevice = bytes / devices;
   return [
-    figure('scale', `memory per device (registry + health), ${n} devices`, 'B', [perDevice], { target: '< 1,500 B', met: perDevice < 1500 }),
+    // The target is for fleets of 100,000 and more; a smaller one spreads the fixed costs over fewer devices.
+    figure('scale', `memory per device (registry + health), ${n} devices`, 'B', [perDevice], devices >= 100_000 ? { target: '< 1,500 B', met: perDevice < 1500 } : {}),
     figure('scale', `memory in total, ${n} devices`, 'MB', [bytes / 1024 / 1024], devices === 100_000 ? { target: '< 300 MB', met: bytes / 1024 / 1024 < 300 } : {}),
   ];
 }

@@ -74,6 +74,13 @@ export function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/** Heap after GC plus the typed-array stores outside it (what an ArrayBuffer holds is not heap). */
+export function memoryUsed(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
 export function figure(section: string, name: string, unit: string, samples: number[], extra: Partial<Figure> = {}): Figure {
   return { section, name, unit, ...stats(samples), ...extra };
 }

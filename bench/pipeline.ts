@@ -137,17 +137,20 @@ export async function pipelineFigures(repeat: number, count = 100_000): Promise<
 
 /**
  * fleet-health sends only state changes, so its output cannot be counted per message; the sink here
- * is health's `done`: the run ends when health has completed every message.
+ * is health's `done`: the run ends when health has completed every message (scored, committed, sent,
+ * or coalesced), counted where Node-RED completes a message.
  */
 async function driveOurs(RED: Runtime, messages: Array<{ topic: string; payload: string }>): Promise<number> {
-  const health = RED.nodes.getNode('ours-health') as RuntimeNode & { on(e: string, f: (...a: unknown[]) => void): void; _benchHooked?: boolean; _benchCount?: number; _benchDone?: (() => void) | null; _benchExpect?: number };
+  type Completing = RuntimeNode & { _complete(msg: unknown, err?: unknown): void; _benchHooked?: boolean; _benchCount?: number; _benchDone?: (() => void) | null; _benchExpect?: number };
+  const health = RED.nodes.getNode('ours-health') as Completing;
   if (!health._benchHooked) {
     health._benchHooked = true;
-    // A complete listener counts messages health has finished (done()), whatever it sent.
-    health.on('input', () => {
+    const complete = health._complete.bind(health);
+    health._complete = (msg, err) => {
+      complete(msg, err);
       health._benchCount = (health._benchCount ?? 0) + 1;
       if (health._benchCount === health._benchExpect && health._benchDone) { const f = health._benchDone; health._benchDone = null; setImmediate(f); }
-    });
+    };
   }
   health._benchCount = 0;
   health._benchExpect = messages.length;

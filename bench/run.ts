@@ -4,15 +4,17 @@
  *   --quick      fewer repeats, 10,000 instead of 100,000 devices, lower broker rates: a smoke run
  *   --no-broker  skip the end-to-end runs through Mosquitto and aedes
  *   --only a,b   only the sections whose names start with a or b (e.g. --only scale,broker: aedes)
+ *   --million    the scale section also measures memory at 1,000,000 devices (about 1.5 GB, a minute)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { decodeFigures, flushFigures, healthFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
+import { decodeFigures, flushFigures, healthFigures, memoryFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
 import { brokerFigures, brokerTable, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
+import { healthPeriodicFigures } from './periodic';
 import { otaFigures } from './ota';
 import { steelFigures } from './steel';
 import { commandFigures } from './command';
@@ -34,8 +36,13 @@ async function main(): Promise<void> {
   await section('decode', () => decodeFigures(repeat));
   await section('health', () => healthFigures(repeat));
   await section('alerts', () => routingFigures(repeat));
-  await section('scale', () => scaleFigures(devices, repeat * 4));
-  await section('periodic', () => flushFigures(devices));
+  await section('scale', () => [
+    ...scaleFigures(devices, repeat * 4),
+    // Memory is measured at 100,000 devices even in a quick run; 1,000,000 on request.
+    ...(devices < 100_000 ? memoryFigures(100_000) : []),
+    ...(process.argv.includes('--million') ? memoryFigures(1_000_000) : []),
+  ]);
+  await section('periodic', async () => [...(await flushFigures(devices)), ...(await healthPeriodicFigures(devices))]);
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Puts each node's editor file, locales and icons beside its compiled .js (where Node-RED's loader looks),
-// and offers flows/ under examples/ (what the editor's Import > Examples menu reads). flows/ stays the one source.
+// and offers flows/ and the dashboard of demo/ under examples/ (what the editor's Import > Examples menu reads).
+// flows/ and demo/ stay the one source.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -25,3 +26,5 @@ fs.mkdirSync(examples);
 for (const f of fs.readdirSync(path.join(root, 'flows'))) {
   if (f.endsWith('.json')) fs.copyFileSync(path.join(root, 'flows', f), path.join(examples, f));
 }
+// The dashboard tab too: it needs @flowfuse/node-red-dashboard, so it lives in demo/ (its comment node says so).
+fs.copyFileSync(path.join(root, 'demo', 'fleet-dashboard.json'), path.join(examples, 'fleet-dashboard.json'));

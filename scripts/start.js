@@ -42,6 +42,7 @@ function prepareUserDir(demo) {
     if (hasDashboard()) flow.push(...JSON.parse(fs.readFileSync(path.join(root, 'demo', 'fleet-dashboard.json'), 'utf8')));
     // The OTA example as its own tab, with the demo's public key and image folder (never the private key).
     flow.push(...otaDemo.patchFlow(JSON.parse(fs.readFileSync(path.join(root, 'flows', 'ota-rollout.json'), 'utf8')), demo));
+    if (hasDashboard()) linkOtaToDashboard(flow);
     for (const n of flow) if (n.type === 'mqtt-broker') Object.assign(n, { broker: mqttHost, port: String(mqttPort) });
     scaleHealthWindows(flow);
     fs.writeFileSync(flowFile, JSON.stringify(flow, null, 2));
@@ -49,6 +50,21 @@ function prepareUserDir(demo) {
   } else {
     console.log(`[start] keeping your flows in ${flowFile} (npm start -- --fresh puts the quick-start flow back)`);
   }
+}
+
+/**
+ * The dashboard's Rollouts page and the OTA example's fleet-ota node: the link and catch nodes of
+ * demo/fleet-dashboard-ota.json go onto the OTA tab, and the node's outputs 2-4 feed their link out.
+ * The example ships without them, as it must deploy where there is no dashboard.
+ */
+function linkOtaToDashboard(flow) {
+  const links = JSON.parse(fs.readFileSync(path.join(root, 'demo', 'fleet-dashboard-ota.json'), 'utf8'));
+  const out = links.find((n) => n.type === 'link out');
+  const catcher = links.find((n) => n.type === 'catch');
+  for (const ota of flow.filter((n) => catcher.scope.includes(n.id))) {
+    for (const wire of ota.wires.slice(1)) wire.push(out.id);
+  }
+  flow.push(...links);
 }
 
 /** The fleet runs `speed` times faster than the guides: shorten the health node's counting windows to match. */
@@ -108,7 +124,9 @@ async function main() {
   await steel.start();
   console.log('[start] Steel devices steel-001 … steel-003 for the steel-push example');
 
-  const red = spawn(process.execPath, [path.join(__dirname, 'node-red-server.js')], { cwd: root, stdio: 'inherit', env: { ...process.env, ...sinks.env } });
+  // The dashboard prefills its Rollouts and Steel forms with the demo's image and Steel devices.
+  const demoEnv = { FLEET_OTA_IMAGE: demo.image, FLEET_STEEL_DEVICES: steel.devices.map((d) => d.id).join(',') };
+  const red = spawn(process.execPath, [path.join(__dirname, 'node-red-server.js')], { cwd: root, stdio: 'inherit', env: { ...process.env, ...sinks.env, ...demoEnv } });
   console.log(`[start] Node-RED on http://${settings.uiHost}:${settings.uiPort}/`);
   if (hasDashboard()) console.log(`[start] dashboard on http://${settings.uiHost}:${settings.uiPort}/dashboard`);
   console.log(settings.adminAuth ? `[start] editor and admin API need a login: user ${process.env.FLEET_ADMIN_USER}` : '[start] no editor login (set FLEET_ADMIN_USER and FLEET_ADMIN_PASSWORD to require one)');

@@ -43,15 +43,28 @@ export const DEVICE_CONFIG_FIELDS: readonly DeviceConfigField[] = [
   field('system', 'watchdog_timeout_seconds'),
 ];
 
-/** Names the guide uses elsewhere: `measurement_interval` in fleet_config.yaml overrides and the Rust DeviceConfig. */
+/**
+ * Other names for fields: `measurement_interval` is the guide's own (fleet_config.yaml overrides and
+ * the Rust DeviceConfig, in seconds). `heartbeat_interval` and `status_report_interval` are not
+ * aliases: the first contract's config-update sent `heartbeat_interval` in seconds where the guide's
+ * field is in minutes, so a fleet file must say which (the error suggests the `_minutes` name).
+ */
 export const DEVICE_CONFIG_ALIASES: ReadonlyMap<string, string> = new Map([
   ['measurement_interval', 'measurement_interval_seconds'],
-  ['heartbeat_interval', 'heartbeat_interval_minutes'],
-  ['status_report_interval', 'status_report_interval_minutes'],
   ['watchdog_timeout', 'watchdog_timeout_seconds'],
   ['mqtt_host', 'mqtt_broker'],
   ['tls', 'tls_enabled'],
 ]);
+
+/**
+ * A value as a fleet file may write it, in the form the schema checks. The guide's TOML writes
+ * `bme280_address = 0x76`; YAML reads `0x76` as 118, but JSON (a msg.payload fleet object) and a
+ * quoted YAML value can only say "0x76".
+ */
+export function normaliseConfigValue(field: DeviceConfigField, value: ConfigScalar): ConfigScalar {
+  if (field.name === 'bme280_address' && typeof value === 'string' && /^0x[0-9a-f]{1,2}$/i.test(value.trim())) return Number(value.trim());
+  return value;
+}
 
 export const FIELDS_BY_NAME: ReadonlyMap<string, DeviceConfigField> = new Map(DEVICE_CONFIG_FIELDS.map((f) => [f.name, f]));
 
@@ -156,6 +169,51 @@ export function isDeviceConfig(value: unknown): value is DeviceConfig {
 export function deviceConfigUpdateErrors(value: unknown): ConfigFieldError[] {
   const v = validators().update;
   return v(value) ? [] : (v.errors ?? []).map(describe);
+}
+
+/**
+ * The guide's runtime `DeviceConfig` (its config.rs): a flat struct that its config_update_task reads
+ * straight from the config/update payload with serde_json. Each of its fields and where it lives in
+ * the sectioned configuration; `device_id` is the configuration's own.
+ */
+const GUIDE_RUNTIME_FIELDS: ReadonlyArray<readonly [string, DeviceConfigSection | null, string]> = [
+  ['device_id', null, 'device_id'],
+  ['wifi_ssid', 'network', 'wifi_ssid'],
+  ['wifi_password', 'network', 'wifi_password'],
+  ['mqtt_broker', 'network', 'mqtt_broker'],
+  ['measurement_interval', 'sensor', 'measurement_interval_seconds'],
+];
+
+/** The guide's flat fields of a configuration (those it has), to send beside `config` so the guide's firmware reads them. */
+export function guideRuntimeFields(config: DeviceConfig): Record<string, ConfigScalar> {
+  const out: Record<string, ConfigScalar> = {};
+  for (const [flat, section, name] of GUIDE_RUNTIME_FIELDS) {
+    const v = section === null ? config.device_id : config[section]?.[name];
+    if (v !== undefined) out[flat] = v;
+  }
+  return out;
+}
+
+/** True when a config/update payload is the guide's flat DeviceConfig alone (no `config`). */
+export function isGuideRuntimeUpdate(body: Readonly<Record<string, unknown>>): boolean {
+  return body.config === undefined && GUIDE_RUNTIME_FIELDS.some(([flat]) => body[flat] !== undefined);
+}
+
+/**
+ * The older shape a device still accepts: the guide's flat DeviceConfig, laid over the configuration
+ * the device runs (its other fields stay; with none, the guide's development defaults: port 1883).
+ * The result is checked by the caller like any configuration.
+ */
+export function fromGuideRuntimeUpdate(body: Readonly<Record<string, unknown>>, current: DeviceConfig | undefined): Record<string, unknown> {
+  const out: Record<string, Record<string, unknown>> = {
+    network: { mqtt_port: 1883, ...(current?.network ?? {}) }, sensor: { ...(current?.sensor ?? {}) }, ...(current?.system ? { system: { ...current.system } } : {}),
+  };
+  let deviceId: unknown = current?.device_id;
+  for (const [flat, section, name] of GUIDE_RUNTIME_FIELDS) {
+    if (body[flat] === undefined) continue;
+    if (section === null) deviceId = body[flat]; else out[section][name] = body[flat];
+  }
+  return { device_id: deviceId, ...out };
 }
 
 export interface DeviceConfigAck {

@@ -3,7 +3,7 @@
  * the type generated from its schema and checked by the schema itself before it leaves. For the
  * nodes that send (OTA, configuration, commands, Steel).
  */
-import type { Command, ConfigUpdate, Emergency, OtaUpdate, SteelProgramLoad, SteelProgramRequest, WhofiIdfCommand } from './generated';
+import type { Command, ConfigUpdate, Emergency, OtaCancel, OtaUpdate, SteelProgramLoad, SteelProgramRequest, WhofiIdfCommand } from './generated';
 import { deviceIdProblem } from './identity';
 import { CONTRACT_VERSION, SchemaBook } from './schemas';
 import { BROADCAST_TARGET, TOPIC_ROUTES, topicFor } from './topics';
@@ -40,6 +40,9 @@ function build(routeId: string, device: string, body: object): Downlink {
 
 /** `ota/update/{device}`: fetch, verify and install an image. */
 export const otaUpdate = (device: string, body: OtaUpdate): Downlink => build('ota.update', device, body);
+
+/** `ota/cancel/{device}`: stop working on a job whose rollout was aborted. */
+export const otaCancel = (device: string, body: OtaCancel): Downlink => build('ota.cancel', device, body);
 
 /** `config/update/{device}`: new settings, applied when `config_version` is newer than the device's. */
 export const configUpdate = (device: string, body: ConfigUpdate): Downlink => build('config.update', device, body);

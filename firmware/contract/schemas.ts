@@ -17,6 +17,7 @@ import csiData from './schemas/v1/csi-data.json';
 import csiStats from './schemas/v1/csi-stats.json';
 import csiHeartbeat from './schemas/v1/csi-heartbeat.json';
 import otaUpdate from './schemas/v1/ota-update.json';
+import otaCancel from './schemas/v1/ota-cancel.json';
 import otaProgress from './schemas/v1/ota-progress.json';
 import configUpdate from './schemas/v1/config-update.json';
 import command from './schemas/v1/command.json';
@@ -29,6 +30,8 @@ import steelProgramStatus from './schemas/v1/steel-program-status.json';
 import steelStatusFullReport from './schemas/v1/steel-status-full-report.json';
 import steelProgramResult from './schemas/v1/steel-program-result.json';
 import steelShadowUpdate from './schemas/v1/steel-shadow-update.json';
+import steelOtaStatus from './schemas/v1/steel-ota-status.json';
+import steelOtaFirmwareRequest from './schemas/v1/steel-ota-firmware-request.json';
 import ti0162Sensor from './schemas/v1/ti0162-sensor.json';
 import ti0162Status from './schemas/v1/ti0162-status.json';
 import ti0162libSensor from './schemas/v1/ti0162lib-sensor.json';
@@ -66,6 +69,7 @@ const V1 = {
   'csi-stats': csiStats,
   'csi-heartbeat': csiHeartbeat,
   'ota-update': otaUpdate,
+  'ota-cancel': otaCancel,
   'ota-progress': otaProgress,
   'config-update': configUpdate,
   command,
@@ -79,6 +83,9 @@ const V1 = {
   'steel-status-full-report': steelStatusFullReport,
   'steel-program-result': steelProgramResult,
   'steel-shadow-update': steelShadowUpdate,
+  // The aws-iot-steel device's OTA records (ota.ts OTA_ROUTES).
+  'steel-ota-status': steelOtaStatus,
+  'steel-ota-firmware-request': steelOtaFirmwareRequest,
   'ti0162-sensor': ti0162Sensor,
   'ti0162-status': ti0162Status,
   'ti0162lib-sensor': ti0162libSensor,

@@ -11,6 +11,7 @@
  */
 import type { Ti0162Sensor } from './generated';
 import type { SchemaName } from './schemas';
+import { OTA_ROUTES } from './ota';
 import { STEEL_ROUTES } from './steel';
 
 export const PROFILES = ['standard', 'ti0162', 'ti0162-lib', 'whofi'] as const;
@@ -123,6 +124,8 @@ const CORE_ROUTES: readonly TopicRoute[] = [
 
   // Fleet operations: OTA, configuration, Steel programs
   route({ id: 'ota.update', profile: 'standard', pattern: 'ota/update/{device}', kind: 'ota-command', deviceKind: null, schema: 'ota-update', encoding: 'json', direction: 'down' }),
+  // A rollout's abort to the devices still working on it (lib/ota/controller.ts)
+  route({ id: 'ota.cancel', profile: 'standard', pattern: 'ota/cancel/{device}', kind: 'ota-command', deviceKind: null, schema: 'ota-cancel', encoding: 'json', direction: 'down' }),
   route({ id: 'ota.progress', profile: 'standard', pattern: 'ota/progress/{device}', kind: 'ota-progress', deviceKind: null, schema: 'ota-progress', encoding: 'json', direction: 'up' }),
   route({ id: 'config.update', profile: 'standard', pattern: 'config/update/{device}', kind: 'config-update', deviceKind: null, schema: 'config-update', encoding: 'json', direction: 'down' }),
   // The device's answer to a fleet-command push (applied or rejected, with the reason)
@@ -163,7 +166,7 @@ const CORE_ROUTES: readonly TopicRoute[] = [
  * Every route of the contract. A file that adds routes (steel.ts, ota.ts, device-config.ts) exports
  * its list and is named here: `composeRoutes(CORE_ROUTES, STEEL_ROUTES, ...)`.
  */
-export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES, STEEL_ROUTES);
+export const TOPIC_ROUTES: readonly TopicRoute[] = composeRoutes(CORE_ROUTES, STEEL_ROUTES, OTA_ROUTES);
 
 export const ARCH = { sync: 'sync', async: 'async', full: 'full' } as const;
 export const ESP32C3_ARCHS = [ARCH.sync, ARCH.async, ARCH.full] as const;

@@ -3,7 +3,10 @@
  * `esp32/{device}/command` and `esp32/{device}/emergency`. A configuration is validated with the
  * contract's schema, applied ("saved to flash"), the device restarts and answers on
  * `config/ack/{device}` with the new version and hash, and its schedules follow the new intervals
- * (a shorter measurement interval means more sensor messages). An invalid one is rejected with the
+ * (a shorter measurement interval means more sensor messages); from then on its status (health for an
+ * environmental monitor) carries `config_version` and `config_hash`. With `ackVia: 'status'` it
+ * behaves as the guide's config_update_task does: no answer at all, so only that next status
+ * (sent right after the restart) tells the push was applied. An invalid one is rejected with the
  * reason and changes nothing. `reset` restarts; an emergency `shutdown` takes the device offline
  * until a `resume` (its radio stays listening, as the guide's watchdog task does).
  *
@@ -12,7 +15,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 
-import { configHash, deviceConfigErrors, deviceConfigUpdateErrors, type DeviceConfig } from '../contract/device-config';
+import { configHash, deviceConfigErrors, deviceConfigUpdateErrors, fromGuideRuntimeUpdate, isGuideRuntimeUpdate, type DeviceConfig } from '../contract/device-config';
 import { BROADCAST_TARGET, topicFor } from '../contract/topics';
 import { GUIDE_INTERVALS, type Intervals, type Publication, type VirtualDevice } from './device';
 import type { VirtualFleet } from './fleet';
@@ -66,14 +69,21 @@ function withStandIns(config: Record<string, unknown>): Record<string, unknown> 
 /** The hook device.ts gives (VirtualDevice.retime): new intervals, then a restart. */
 type Retimable = VirtualDevice & { retime?(intervals: Intervals, now: number): void };
 
+/** How a device tells fleet-command it applied a push: an answer on config/ack (and its status), or its status only. */
+export type AckVia = 'reply' | 'status';
+
 export class CommandDevices {
   private readonly applied = new Map<string, AppliedConfig>();
+  /** Changeable while running (a test switches a fleet to the guide's silent firmware). */
+  ackVia: AckVia;
   /** Devices stopped by an emergency, with the action. */
   readonly stopped = new Map<string, string>();
   readonly stats = { applied: 0, rejected: 0, resets: 0, stops: 0, resumes: 0 };
   private client: MqttClient | null = null;
 
-  constructor(private readonly fleet: CommandableFleet, private readonly speed = 1) {}
+  constructor(private readonly fleet: CommandableFleet, private readonly speed = 1, options: { ackVia?: AckVia } = {}) {
+    this.ackVia = options.ackVia ?? 'reply';
+  }
 
   configOf(id: string): AppliedConfig | undefined {
     return this.applied.get(id);
@@ -104,22 +114,28 @@ export class CommandDevices {
     return { topic: topicFor('config.ack', { device: id }), payload: JSON.stringify(body), qos: 1, retain: false };
   }
 
-  private configure(id: string, body: unknown, now: number): Publication[] {
+  private configure(id: string, raw: unknown, now: number): Publication[] {
     const d = this.fleet.get(id) as Retimable | undefined;
     if (!d || this.stopped.has(id)) return [];
+    // The guide's own payload (its flat DeviceConfig, no version): laid over what the device runs, as the next version.
+    const current = this.applied.get(id);
+    let body = raw;
+    if (isObj(raw) && isGuideRuntimeUpdate(raw)) {
+      const config = fromGuideRuntimeUpdate(raw, current?.config);
+      body = { config_version: (current?.version ?? 0) + 1, config_hash: configHash(withStandIns(config) as unknown as DeviceConfig), config };
+    }
     const named = isObj(body) ? { ...(typeof body.config_version === 'number' ? { config_version: body.config_version } : {}), ...(typeof body.request_id === 'string' ? { request_id: body.request_id } : {}) } : {};
     const errors = deviceConfigUpdateErrors(body);
     // The device holds secret values where the stored form has references: check it with a stand-in.
     if (errors.length === 0 && isObj(body) && isObj(body.config)) errors.push(...deviceConfigErrors(withStandIns(body.config)));
-    if (!isObj(body) || errors.length) {
+    const reject = (reason: string): Publication[] => {
       this.stats.rejected++;
-      return [this.ack(id, { ...named, result: 'rejected', reason: errors.length ? `${errors[0].field} ${errors[0].reason}` : 'not a configuration update' })];
-    }
+      // The guide's firmware only logs a warning: the push times out at the server.
+      return this.ackVia === 'status' ? [] : [this.ack(id, { ...named, result: 'rejected', reason })];
+    };
+    if (!isObj(body) || errors.length) return reject(errors.length ? `${errors[0].field} ${errors[0].reason}` : 'not a configuration update');
     const config = body.config as DeviceConfig;
-    if (config.device_id !== id) {
-      this.stats.rejected++;
-      return [this.ack(id, { ...named, result: 'rejected', reason: `device_id ${config.device_id} is not this device (${id})` })];
-    }
+    if (config.device_id !== id) return reject(`device_id ${config.device_id} is not this device (${id})`);
     // The hash is over the stored form (secret references); the device got values, so it echoes
     // the hash the server sent rather than computing one over its secrets.
     const hash = typeof body.config_hash === 'string' ? body.config_hash : configHash(config);
@@ -130,7 +146,30 @@ export class CommandDevices {
     if (d.retime) d.retime(intervalsFor(config, this.speed), now);
     else d.boot(now);
     d.restarts++;
+    if (this.ackVia === 'status') {
+      // Its first messages after the restart, the status among them, go out at the next tick.
+      d.expedite(now);
+      return [];
+    }
     return [this.ack(id, { ...named, config_hash: hash, result: 'applied' })];
+  }
+
+  /** The topics on which a device reports its state: what carries the configuration it runs. */
+  private static statusTopics(d: VirtualDevice): string[] {
+    return [topicFor('esp32c3.status', { arch: d.arch, device: d.id }), topicFor('esp32.health', { device: d.id }), ...(d.profile === 'ti0162' ? [topicFor('ti0162.status', { prefix: d.prefix })] : [])];
+  }
+
+  /**
+   * A device's publication as it goes out: once it applied a configuration, its status or health
+   * names that configuration's version and hash (the fleet calls this for every message it sends).
+   */
+  annotate(d: VirtualDevice, p: Publication): Publication {
+    const applied = this.applied.get(d.id);
+    if (!applied || !CommandDevices.statusTopics(d).includes(p.topic)) return p;
+    let body: unknown;
+    try { body = JSON.parse(p.payload); } catch { return p; }
+    if (!isObj(body)) return p;
+    return { ...p, payload: JSON.stringify({ ...body, config_version: applied.version, config_hash: applied.hash }) };
   }
 
   private command(id: string, body: unknown, now: number): Publication[] {
@@ -181,8 +220,8 @@ export class CommandDevices {
 }
 
 /** Starts command handling for a running fleet. */
-export async function acceptCommands(fleet: VirtualFleet, brokerUrl: string, speed = 1): Promise<CommandDevices> {
-  const c = new CommandDevices(fleet, speed);
+export async function acceptCommands(fleet: VirtualFleet, brokerUrl: string, speed = 1, ackVia: AckVia = 'reply'): Promise<CommandDevices> {
+  const c = new CommandDevices(fleet, speed, { ackVia });
   await c.start(brokerUrl);
   return c;
 }

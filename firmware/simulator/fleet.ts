@@ -5,7 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 
 import { ESP32C3_ARCHS, KIND, SIM_FAULT_ALL, SIM_FAULT_FILTER, simFaultTarget, type DeviceKind } from '../contract/topics';
-import { acceptCommands, type CommandDevices } from './command-device';
+import { acceptCommands, type AckVia, type CommandDevices } from './command-device';
 import { FAULTS, GUIDE_INTERVALS, VirtualDevice, type DeviceSpec, type Fault, type Intervals, type Publication } from './device';
 import { Random } from './random';
 
@@ -27,6 +27,8 @@ export interface FleetOptions {
   readonly controlTopic?: boolean;
   /** Obey config/update, command and emergency downlinks (firmware/simulator/command-device.ts). */
   readonly commands?: boolean;
+  /** With `commands`: answer pushes on config/ack (default), or only report the new version in the next status. */
+  readonly commandAck?: AckVia;
   readonly qos?: 0 | 1;
 }
 
@@ -83,13 +85,14 @@ export class VirtualFleet {
   private timer: NodeJS.Timeout | null = null;
   private readonly faultTimers = new Set<NodeJS.Timeout>();
   private readonly opts: Required<Omit<FleetOptions, 'mix' | 'devices'>>;
-  /** The command side of the firmware, when `commands` is set. */
+  /** The command side of the firmware, when `commands` is set (or one started apart and set here): it annotates each status. */
   commander: CommandDevices | null = null;
 
   constructor(options: FleetOptions) {
     this.opts = {
       brokerUrl: options.brokerUrl, seed: options.seed ?? 1, speed: options.speed ?? 1, connection: options.connection ?? 'per-device',
       tickMs: options.tickMs ?? 100, controlTopic: options.controlTopic ?? false, qos: options.qos ?? 0, commands: options.commands ?? false,
+      commandAck: options.commandAck ?? 'reply',
     };
     const specs = typeof options.devices === 'number' ? fleetSpecs(options.devices, this.opts.seed, options.mix) : options.devices;
     const intervals = scaledIntervals(this.opts.speed);
@@ -118,7 +121,7 @@ export class VirtualFleet {
       for (const d of this.devices) this.publish(d, d.birth(Date.now()));
     }
     this.timer = setInterval(() => this.tick(), this.opts.tickMs);
-    if (this.opts.commands) this.commander = await acceptCommands(this, this.opts.brokerUrl, this.opts.speed);
+    if (this.opts.commands) this.commander = await acceptCommands(this, this.opts.brokerUrl, this.opts.speed, this.opts.commandAck);
   }
 
   private async connect(clientId: string, will: Publication | undefined): Promise<MqttClient> {
@@ -146,9 +149,10 @@ export class VirtualFleet {
     return this.opts.connection === 'per-device' ? this.clients.get(d.id) ?? null : this.shared;
   }
 
-  private publish(d: VirtualDevice, p: Publication): void {
+  private publish(d: VirtualDevice, raw: Publication): void {
     const client = this.clientFor(d);
     if (!client || !client.connected) return;
+    const p = this.commander ? this.commander.annotate(d, raw) : raw;
     client.publish(p.topic, p.payload, { qos: p.retain ? p.qos : this.opts.qos, retain: p.retain });
     this.stats.published++;
   }

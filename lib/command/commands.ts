@@ -16,8 +16,13 @@ const EMERGENCY_ACTIONS: ReadonlySet<string> = new Set(['shutdown', 'safe-mode',
 
 export interface InventoryDevice {
   readonly id: string;
+  /** The fleet file's labels (location, site, labels). */
   readonly labels: ReadonlyMap<string, string>;
+  /** The registry's labels for the device, when it has any: a label matches if either source gives it. */
+  readonly registryLabels?: ReadonlyMap<string, string>;
 }
+
+const hasLabel = (d: InventoryDevice, key: string, value: string): boolean => d.labels.get(key) === value || d.registryLabels?.get(key) === value;
 
 export type Target =
   | { readonly device: string }
@@ -122,7 +127,7 @@ export interface Targets {
 }
 
 function matches(d: InventoryDevice, selector: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(selector)) if (d.labels.get(k) !== v) return false;
+  for (const [k, v] of Object.entries(selector)) if (!hasLabel(d, k, v)) return false;
   return true;
 }
 
@@ -137,7 +142,7 @@ export function resolveTargets(request: CommandRequest, inventory: readonly Inve
   if (request.kind === 'emergency') {
     const s = request.scope;
     if ('fleet' in s) return pick(inventory.map((d) => d.id), 'fleet', true);
-    return pick(inventory.filter((d) => d.labels.get(s.label) === s.value).map((d) => d.id), `${s.label} ${s.value}`);
+    return pick(inventory.filter((d) => hasLabel(d, s.label, s.value)).map((d) => d.id), `${s.label} ${s.value}`);
   }
   const t = request.target;
   if ('all' in t) return pick(inventory.map((d) => d.id), 'fleet', true);

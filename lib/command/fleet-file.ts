@@ -6,7 +6,7 @@
  */
 import YAML, { LineCounter } from 'yaml';
 
-import { configField, DEVICE_CONFIG_SECTIONS, FIELDS_BY_NAME, type ConfigScalar, type DeviceConfigField } from '../../firmware/contract/device-config';
+import { configField, DEVICE_CONFIG_SECTIONS, FIELDS_BY_NAME, normaliseConfigValue, type ConfigScalar, type DeviceConfigField } from '../../firmware/contract/device-config';
 import { deviceIdProblem } from '../../firmware/contract/identity';
 
 export type PathPart = string | number;
@@ -129,7 +129,7 @@ function parsePatch(raw: Record<string, unknown>, path: readonly PathPart[], c: 
     const prev = seen.get(f.name);
     if (prev !== undefined) c.error(at, `sets ${f.section}.${f.name} again (already set at ${prev})`);
     seen.set(f.name, p);
-    out.push({ field: f, value: value as ConfigScalar | null, path: p });
+    out.push({ field: f, value: value === null ? null : normaliseConfigValue(f, value as ConfigScalar), path: p });
   };
   for (const [k, v] of Object.entries(raw)) {
     if (skip.has(k)) continue;

@@ -3,7 +3,7 @@
  * pushed (only changed devices get a message), and the messages themselves. A dry run is the plan
  * without the messages. Everything in a plan is loggable: configurations hold references, not secrets.
  */
-import { configHash, deviceConfigUpdateErrors, type ConfigScalar, type DeviceConfig } from '../../firmware/contract/device-config';
+import { configHash, deviceConfigUpdateErrors, guideRuntimeFields, type ConfigScalar, type DeviceConfig } from '../../firmware/contract/device-config';
 import { topicFor } from '../../firmware/contract/topics';
 import type { DeviceProblem, ResolvedDevice } from './resolve';
 import { cleartextProblem, secretReferences, withSecrets, type BrokerConnection, type SecretSource } from './secrets';
@@ -147,7 +147,8 @@ export function buildPushMessages(plan: Plan, resolved: ReadonlyMap<string, Reso
     const filled = withSecrets(r.config, source);
     if (!filled.ok) { for (const p of filled.problems) refused.push({ device: e.device, field: p.field, reason: p.reason }); continue; }
     const requestId = `${options.requestPrefix ?? 'push'}-${e.device}-${e.version}`.slice(0, 64);
-    const payload = { config_version: e.version, config_hash: e.hash, request_id: requestId, config: filled.config };
+    // The guide's firmware reads its flat DeviceConfig fields from the payload; ours reads `config`.
+    const payload = { config_version: e.version, config_hash: e.hash, request_id: requestId, config: filled.config, ...guideRuntimeFields(filled.config) };
     const bad = deviceConfigUpdateErrors(payload);
     if (bad.length) { refused.push({ device: e.device, field: bad[0].field, reason: bad[0].reason }); continue; }
     messages.push({ device: e.device, topic: topicFor('config.update', { device: e.device }), payload, version: e.version, hash: e.hash, requestId, config: r.config });

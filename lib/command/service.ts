@@ -1,14 +1,16 @@
 /**
  * The fleet-command service: the domain modules joined into the one object a node drives. It owns
- * the state that decides what is sent — the last applied configuration per device, pending pushes,
- * the commanded-offline list and the audit trail — and writes every change to its store *before*
- * handing back the messages to send, so a crash between the two re-sends instead of forgetting.
+ * the state that decides what is sent — the last applied configuration per device, pending pushes
+ * and the commanded-offline list — and writes every change to its store *before* handing back the
+ * messages to send, so a crash between the two re-sends instead of forgetting. Every push, dry run
+ * and command goes into an audit trail (the registry's, or one in the node's own store) before it
+ * is sent, and a push's entry is updated as its devices answer, fail or time out.
  * Nothing it returns outside `PushMessage.payload` holds a secret value.
  */
 import { parseDeviceConfigAck, type DeviceConfig } from '../../firmware/contract/device-config';
 import type { FleetAlert } from '../alert-shape';
 import { AckTracker, DEFAULT_ACK_OPTIONS, type AckOptions, type AckSummary, type PushResult } from './ack';
-import { AuditTrail, describeTargets, type AuditAction, type AuditEntry } from './audit';
+import { AuditLog, describeTargets, type AuditAction, type AuditEntry, type AuditOutcomeState } from '../registry/audit';
 import { buildDownlinks, parseCommandRequest, resolveTargets, type Downlink, type InventoryDevice, type Targets } from './commands';
 import type { FleetModel } from './fleet-file';
 import { buildPushMessages, planPush, type Plan, type PushedState, type PushRefusal } from './plan';
@@ -30,7 +32,23 @@ export interface ServiceOptions {
   /** Also publish esp32/broadcast/emergency on a fleet-wide stop. */
   readonly broadcast?: boolean;
   readonly limits?: RateLimits;
+  /** The registry's audit trail, asked at each use (null: not deployed); without it the node keeps its own. */
+  readonly audit?: () => AuditLog | null;
+  /** Capacity of the node's own trail. */
   readonly auditCapacity?: number;
+}
+
+/** Who acts: the node (id and name) and, when the message names one, the person or system behind it. */
+export interface Actor {
+  readonly node?: string;
+  readonly name?: string;
+  readonly actor?: string;
+}
+
+/** A device the registry knows, with its labels (site, location) for scopes and selectors. */
+export interface RegistryDevice {
+  readonly id: string;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** A refusal a flow can catch: the code says which rule, the message names device and field. */
@@ -50,6 +68,8 @@ interface StoredPending {
   config: DeviceConfig;
   attempts: number;
   sentAt: number;
+  /** The audit entry of the push that sent it, updated when it settles. */
+  auditSeq?: number;
 }
 
 export interface OutMessage {
@@ -79,7 +99,6 @@ export interface CommandOutcome {
 
 const PUSHED = 'pushed/';
 const PENDING = 'pending/';
-const AUDIT = 'audit/';
 const COMMANDED = 'commanded/';
 const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
@@ -101,17 +120,22 @@ export class CommandService {
   private readonly tracker: AckTracker;
   private readonly gate: SafetyGate;
   private readonly offlineSince = new Map<string, { action: string; since: number }>();
-  private audit: AuditTrail;
+  private local: AuditLog | null = null;
   private redactor: Redactor;
   private fleet: FleetModel | null = null;
-  private readonly capacity: number;
 
   constructor(private readonly store: ServiceStore, private secrets: SecretSource, private readonly options: ServiceOptions, private readonly clock: () => number = Date.now) {
     this.tracker = new AckTracker(options.ack ?? DEFAULT_ACK_OPTIONS);
     this.gate = new SafetyGate(options.limits ?? DEFAULT_RATE_LIMITS);
     this.redactor = Redactor.from(secrets);
-    this.capacity = options.auditCapacity ?? 1000;
-    this.audit = new AuditTrail(this.capacity);
+  }
+
+  /** The trail in use: the registry's when it is there, else the node's own (in the node's store, under `audit/`). */
+  auditLog(): { log: AuditLog; source: 'registry' | 'node' } {
+    const shared = this.options.audit?.() ?? null;
+    if (shared) return { log: shared, source: 'registry' };
+    this.local ??= new AuditLog(this.store, this.options.auditCapacity, this.clock);
+    return { log: this.local, source: 'node' };
   }
 
   /**
@@ -132,25 +156,30 @@ export class CommandService {
 
   /** Reads the store back (call once it is restored, before the first message). */
   restore(): void {
-    const audit: AuditEntry[] = [];
     for (const k of this.store.keys()) {
       const v = this.store.get(k);
       if (k.startsWith(PUSHED)) { const p = readPushed(v); if (p) this.pushed.set(k.slice(PUSHED.length), p); }
       else if (k.startsWith(PENDING)) { const p = readPending(v); if (p) this.pending.set(p.device, p); }
-      else if (k.startsWith(AUDIT)) audit.push(v as AuditEntry);
       else if (k.startsWith(COMMANDED) && isObj(v) && typeof v.action === 'string' && typeof v.since === 'number') this.offlineSince.set(k.slice(COMMANDED.length), { action: v.action, since: v.since });
     }
-    audit.sort((a, b) => (isObj(a) && isObj(b) ? Number(a.seq) - Number(b.seq) : 0));
-    this.audit = AuditTrail.fromJSON(audit, this.capacity).trail;
     // A pending push survives a restart: it is tracked again and re-sent at its next deadline.
     for (const p of this.pending.values()) this.tracker.start(p, p.sentAt);
   }
 
-  /** The devices the service knows: the last fleet file's (with labels) and any named elsewhere. */
-  inventory(extra: Iterable<string> = []): InventoryDevice[] {
+  /**
+   * The devices the service knows: the last fleet file's and the registry's, each with the labels
+   * both give (a site scope reaches a device when either says that site).
+   */
+  inventory(registry: Iterable<RegistryDevice | string> = []): InventoryDevice[] {
     const out = new Map<string, InventoryDevice>();
     for (const d of this.fleet?.devices ?? []) out.set(d.id, { id: d.id, labels: d.labels });
-    for (const id of extra) if (!out.has(id)) out.set(id, { id, labels: new Map() });
+    for (const r of registry) {
+      const id = typeof r === 'string' ? r : r.id;
+      const labels = typeof r === 'string' || !r.labels ? null : new Map(Object.entries(r.labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      const known = out.get(id);
+      if (!known) out.set(id, { id, labels: labels ?? new Map() });
+      else if (labels && labels.size) out.set(id, { ...known, registryLabels: labels });
+    }
     return [...out.values()];
   }
 
@@ -161,21 +190,27 @@ export class CommandService {
     return m;
   }
 
-  private auditChanges(e: { who?: string; action: AuditAction; what: string; target: string; result: string }): Array<[string, unknown]> {
-    // The trail's own redactor is fixed when it is made; the current secrets are applied here.
-    const r = (x: string) => this.redactor.text(x);
-    const entry = this.audit.record({ at: this.clock(), who: r(e.who ?? ''), action: e.action, what: r(e.what), target: r(e.target), result: r(e.result) });
-    const changes: Array<[string, unknown]> = [[`${AUDIT}${String(entry.seq).padStart(12, '0')}`, entry]];
-    const drop = entry.seq - this.capacity;
-    if (drop > 0) changes.push([`${AUDIT}${String(drop).padStart(12, '0')}`, undefined]);
-    return changes;
+  /** On record (durable) before the caller sends anything; every text redacted with the current secrets. */
+  private record(who: Actor | undefined, e: { action: AuditAction; what: string; target: string; count: number; result: string; awaiting?: number }): AuditEntry {
+    const r = (x: string | undefined) => (x === undefined ? undefined : this.redactor.text(x));
+    const shown = who?.actor ?? who?.name ?? (who?.node ? `node ${who.node}` : undefined);
+    return this.auditLog().log.record({
+      who: r(shown), node: who?.node ?? null, actor: r(who?.actor) ?? null, action: e.action, what: r(e.what)!, target: r(e.target)!,
+      count: e.count, result: r(e.result)!, ...(e.awaiting !== undefined ? { awaiting: e.awaiting } : {}),
+    });
+  }
+
+  /** A push to one device ended: its entry in the trail that recorded it says so (when that trail still has it). */
+  private auditSettle(p: StoredPending | undefined, state: AuditOutcomeState, reason: string | null): void {
+    if (p?.auditSeq === undefined) return;
+    this.auditLog().log.settle(p.auditSeq, p.device, state, reason === null ? null : this.redactor.text(reason));
   }
 
   /**
    * Plans a push and, unless a dry run, records the pending pushes and the audit entry, then
    * returns the messages. Invalid devices never get a message; the plan says why.
    */
-  push(fleet: FleetModel, input: { runtime?: RuntimeOverrides; dryRun?: boolean; force?: ReadonlySet<string> | 'all'; only?: ReadonlySet<string>; who?: string }): PushOutcome {
+  push(fleet: FleetModel, input: { runtime?: RuntimeOverrides; dryRun?: boolean; force?: ReadonlySet<string> | 'all'; only?: ReadonlySet<string>; who?: Actor }): PushOutcome {
     this.fleet = fleet;
     const resolver = new FleetResolver(fleet);
     const resolved = resolver.resolveAll(this.secrets, input.runtime);
@@ -183,41 +218,47 @@ export class CommandService {
     const s = plan.summary;
     const counts = `${s.push} to push, ${s.unchanged} unchanged, ${s.invalid} invalid, ${s.removed} removed`;
     const target = describeTargets(plan.entries.map((e) => e.device));
+    const what = `config push (${fleet.name ?? 'fleet file'})`;
     if (input.dryRun) {
-      this.store.commit(this.auditChanges({ who: input.who, action: 'config-dry-run', what: fleet.name ?? 'fleet file', target, result: counts }));
+      this.record(input.who, { action: 'config-dry-run', what, target, count: 0, result: counts });
       return { plan, dryRun: true, messages: [], refused: [], superseded: [] };
     }
     const built = buildPushMessages(plan, new Map(resolved.map((r) => [r.device, r])), this.secrets, { broker: this.options.broker, allowCleartextSecrets: this.options.allowCleartextSecrets, requestPrefix: 'cfg' });
+    const refusedText = built.refused.length ? `, refused ${built.refused.map((r) => `${r.device} ${r.field}: ${r.reason}`).join(', ')}` : '';
+    const entry = this.record(input.who, {
+      action: 'config-push', what, target: describeTargets(built.messages.map((m) => m.device)) || target, count: built.messages.length,
+      result: `${counts}${refusedText}`, awaiting: built.messages.length,
+    });
     const now = this.clock();
     const changes: Array<[string, unknown]> = [];
     const superseded: PushResult[] = [];
     for (const m of built.messages) {
-      const p: StoredPending = { device: m.device, version: m.version, hash: m.hash, requestId: m.requestId, config: m.config, attempts: 1, sentAt: now };
+      const p: StoredPending = { device: m.device, version: m.version, hash: m.hash, requestId: m.requestId, config: m.config, attempts: 1, sentAt: now, auditSeq: entry.seq };
+      const before = this.pending.get(m.device);
       this.pending.set(m.device, p);
       const old = this.tracker.start(p, now);
-      if (old) superseded.push(old);
+      if (old) { superseded.push(old); this.auditSettle(before, 'superseded', old.reason); }
       changes.push([`${PENDING}${m.device}`, p]);
     }
-    const refusedText = built.refused.length ? `; refused ${built.refused.map((r) => `${r.device} ${r.field}: ${r.reason}`).join('; ')}` : '';
-    changes.push(...this.auditChanges({ who: input.who, action: 'config-push', what: fleet.name ?? 'fleet file', target, result: `${built.messages.length} sent, ${counts}${refusedText}` }));
     // Durable before the effect: once this returns, a restart knows these pushes are pending.
     this.store.commit(changes);
     return { plan, dryRun: false, messages: built.messages.map((m) => ({ topic: m.topic, payload: m.payload, device: m.device })), refused: built.refused, superseded };
   }
 
   /** A reset, restart or emergency: parsed, targeted, confirmed and rate-limited, or a CommandError. */
-  command(raw: unknown, input: { who?: string; known?: Iterable<string> } = {}): CommandOutcome {
-    const parsed = parseCommandRequest(raw, input.who);
+  command(raw: unknown, input: { who?: Actor; registry?: Iterable<RegistryDevice | string> } = {}): CommandOutcome {
+    const by = input.who?.actor ?? input.who?.name ?? (input.who?.node ? `node ${input.who.node}` : undefined);
+    const parsed = parseCommandRequest(raw, by === undefined ? undefined : this.redactor.text(by));
     if (!parsed.ok) throw new CommandError('invalid', `fleet-command: msg.payload${parsed.field ? `.${parsed.field}` : ''} ${parsed.reason}`);
     const request = parsed.value;
-    const targets = resolveTargets(request, this.inventory(input.known));
+    const targets = resolveTargets(request, this.inventory(input.registry));
     if (!targets.ok) throw new CommandError('target', `fleet-command: msg.payload.${targets.field}: ${targets.reason}`);
     const what = request.kind === 'emergency' ? request.action : request.command;
     const action: AuditAction = request.kind === 'emergency' ? 'emergency' : 'command';
     const now = this.clock();
     const verdict = this.gate.check(request, targets.value, now);
     if (!verdict.ok) {
-      this.store.commit(this.auditChanges({ who: input.who, action, what, target: targets.value.scope, result: `refused: ${verdict.reason}` }));
+      this.record(input.who, { action, what, target: targets.value.scope, count: 0, result: `refused: ${verdict.reason}` });
       throw new CommandError(verdict.code, `fleet-command: ${verdict.reason}`, verdict.retryAfterMs);
     }
     const downlinks = buildDownlinks(request, targets.value, { broadcast: this.options.broadcast, requestId: `cmd-${now}` });
@@ -231,12 +272,12 @@ export class CommandService {
       }
       commanded = { action: request.action, devices: targets.value.devices };
     }
-    changes.push(...this.auditChanges({ who: input.who, action, what, target: `${targets.value.scope} (${describeTargets(targets.value.devices)})`, result: `sent to ${targets.value.devices.length} devices` }));
+    this.record(input.who, { action, what, target: `${targets.value.scope} (${describeTargets(targets.value.devices)})`, count: targets.value.devices.length, result: `sent to ${targets.value.devices.length} devices` });
     this.store.commit(changes);
     return { kind: request.kind, what, targets: targets.value, messages: downlinks.value, alert: verdict.alert, commanded };
   }
 
-  private settled(r: PushResult | null, who?: string): PushResult | null {
+  private settled(r: PushResult | null): PushResult | null {
     if (!r) return null;
     const changes: Array<[string, unknown]> = [[`${PENDING}${r.device}`, undefined]];
     const p = this.pending.get(r.device);
@@ -246,8 +287,8 @@ export class CommandService {
       this.pushed.set(r.device, state);
       changes.push([`${PUSHED}${r.device}`, state]);
     }
-    changes.push(...this.auditChanges({ who: who ?? r.device, action: 'ack', what: `config v${r.version}`, target: r.device, result: r.reason ? `${r.state}: ${r.reason}` : r.state }));
     this.store.commit(changes);
+    if (r.state !== 'pending') this.auditSettle(p, r.state, r.reason ?? (r.via ? `by ${r.via}` : null));
     return r;
   }
 
@@ -261,6 +302,11 @@ export class CommandService {
   /** A status or health payload: settles a pending push that it reports as applied. */
   status(device: string, reported: { config_version?: unknown; config_hash?: unknown }): PushResult | null {
     return this.settled(this.tracker.status(device, reported, this.clock()));
+  }
+
+  /** Writes the node's own trail's batched result updates (the registry flushes its own). */
+  flushAudit(): void {
+    this.local?.flush();
   }
 
   /** Timeouts: messages to send again (secrets filled again) and pushes that failed. */
@@ -279,6 +325,7 @@ export class CommandService {
     }
     if (changes.length) this.store.commit(changes);
     for (const r of due.failed) { const s = this.settled(r); if (s) failed.push(s); }
+    this.flushAudit();
     return { resend, failed };
   }
 
@@ -294,7 +341,7 @@ export class CommandService {
   summary(devices?: ReadonlySet<string>): AckSummary { return this.tracker.summary(devices); }
   pendingCount(): number { return this.pending.size; }
   lastPushed(device: string): PushedState | undefined { return this.pushed.get(device); }
-  auditEntries(): AuditEntry[] { return this.audit.entries(); }
+  auditEntries(options: { since?: number; limit?: number } = {}): AuditEntry[] { return this.auditLog().log.entries(options); }
   /** Devices offline by command, with the action and since when (for fleet-health). */
   commanded(): Array<{ device: string; action: string; since: number }> {
     return [...this.offlineSince].map(([device, v]) => ({ device, ...v }));

@@ -16,7 +16,7 @@ import {
 } from '../../firmware/contract/topics';
 import { normalise } from './normalise';
 import { parseJsonObject, readRaw, type RawPayload } from './payload';
-import { checkParsed, copyPlain, jsonTooDeepAt } from './plain-data';
+import { checkParsed, copyPlain, jsonTooDeepAt, mayNestDeeper } from './plain-data';
 import type { Reject, RejectCode } from './reject';
 import { TopicMatcher, type TopicMatch } from './topic-matcher';
 
@@ -92,7 +92,14 @@ export type DecodeResult = { readonly ok: true; readonly value: Decoded } | { re
 const fail = (code: RejectCode, topic: string, path: string, reason: string, device?: string | null): DecodeResult =>
   ({ ok: false, reject: device ? { code, topic, path, reason, device } : { code, topic, path, reason } });
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** A C0 control character or DEL: what /[\u0000-\u001f\u007f]/ finds, without a regex per message. */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Does this payload take this route's form? Only `word` routes can decline and leave the topic to the next route. */
@@ -106,10 +113,14 @@ const BOOK = new SchemaBook();
 
 type Body = { ok: true; body: Record<string, unknown> } | { ok: false; result: DecodeResult };
 
+const refuse = (code: RejectCode, topic: string, path: string, reason: string, named: string | null): Body => ({ ok: false, result: fail(code, topic, path, reason, named) });
+
 export class Decoder {
   readonly options: DecoderOptions;
   private readonly matcher: TopicMatcher;
   private readonly validators = new Map<string, Validator>();
+  /** The current contract version's validator of each route, found without building a key per message. */
+  private readonly current = new Map<TopicRoute, Validator>();
   private readonly kinds: ReadonlySet<DeviceKind>;
   private readonly prefixes: ReadonlyMap<string, string>;
 
@@ -143,7 +154,7 @@ export class Decoder {
     const { topic } = input;
     if (typeof topic !== 'string') return fail('topic', '', 'topic', `topic must be a string, got ${typeof topic}`);
     if (topic.length > TOPIC_MAX_LENGTH) return fail('topic', topic, 'topic', `topic is longer than ${TOPIC_MAX_LENGTH} characters`);
-    if (CONTROL.test(topic)) return fail('topic', topic, 'topic', 'topic contains a control character');
+    if (hasControl(topic)) return fail('topic', topic, 'topic', 'topic contains a control character');
 
     const matches = this.matcher.matchAll(topic);
     if (matches.length === 0) {
@@ -151,7 +162,8 @@ export class Decoder {
       return fail('unknown-topic', topic, 'topic', 'topic matches no route of the enabled contract profiles');
     }
     const raw = readRaw(input.payload, this.options.maxPayloadBytes);
-    const match = matches.find((m) => fits(m.route, raw)) ?? matches[matches.length - 1];
+    let match = matches[matches.length - 1];
+    for (const m of matches) if (fits(m.route, raw)) { match = m; break; }
     const { route } = match;
     if (route.deviceKind && !this.kinds.has(route.deviceKind)) {
       return fail('filtered', topic, 'topic', `device kind ${route.deviceKind} is not accepted by this node`);
@@ -205,39 +217,45 @@ export class Decoder {
 
   /** The payload as plain data of this route's form, or the reject. */
   private body(route: TopicRoute, raw: RawPayload & { ok: true }, topic: string, named: string | null): Body & { bare?: boolean } {
-    const no = (code: RejectCode, path: string, reason: string): Body => ({ ok: false, result: fail(code, topic, path, reason, named) });
     if ('text' in raw) {
-      const word = raw.text.trim();
-      if (route.encoding === 'ping' || (route.encoding === 'ping-or-json' && !word.startsWith('{'))) {
+      // Only the forms that take a bare word look at the trimmed text; JSON.parse skips whitespace itself.
+      const enc = route.encoding;
+      const word = enc === 'ping' || enc === 'ping-or-json' || enc === 'text-or-json' || enc === 'word' ? raw.text.trim() : null;
+      if (word !== null && (enc === 'ping' || (enc === 'ping-or-json' && !word.startsWith('{')))) {
         // iot-common's legacy heartbeat is the bare word; its validation script also takes the JSON string "ping"
-        if (word !== 'ping' && word !== '"ping"') return no('schema', '', 'heartbeat payload must be the word ping or a JSON object');
+        if (word !== 'ping' && word !== '"ping"') return refuse('schema', topic, '', 'heartbeat payload must be the word ping or a JSON object', named);
         return { ok: true, body: {}, bare: true };
       }
-      if ((route.encoding === 'text-or-json' || route.encoding === 'word') && !word.startsWith('{')) {
-        if (word.length === 0) return no('json', '', 'payload is blank');
+      if (word !== null && (enc === 'text-or-json' || enc === 'word') && !word.startsWith('{')) {
+        if (word.length === 0) return refuse('json', topic, '', 'payload is blank', named);
         return { ok: true, body: { [route.textField ?? 'message']: word } };
       }
-      const deep = jsonTooDeepAt(raw.text, this.options.maxDepth);
-      if (deep >= 0) return no('depth', '', `payload nests objects and arrays deeper than the limit of ${this.options.maxDepth} levels (at character ${deep})`);
+      const deep = mayNestDeeper(raw.text, this.options.maxDepth) ? jsonTooDeepAt(raw.text, this.options.maxDepth) : -1;
+      if (deep >= 0) return refuse('depth', topic, '', `payload nests objects and arrays deeper than the limit of ${this.options.maxDepth} levels (at character ${deep})`, named);
       const parsed = parseJsonObject(raw.text);
-      if (!parsed.ok) return no('json', '', parsed.reason);
+      if (!parsed.ok) return refuse('json', topic, '', parsed.reason, named);
       const problem = checkParsed(parsed.value);
-      if (problem) return no(problem.code, problem.path, problem.reason);
+      if (problem) return refuse(problem.code, topic, problem.path, problem.reason, named);
       return { ok: true, body: parsed.value };
     }
     // A JS object from a function node: copied into plain data, never read through getters or proxies.
     const copied = copyPlain(raw.object, { maxDepth: this.options.maxDepth, maxUnits: this.options.maxPayloadBytes });
-    if (!copied.ok) return no(copied.problem.code, copied.problem.path, copied.problem.reason);
+    if (!copied.ok) return refuse(copied.problem.code, topic, copied.problem.path, copied.problem.reason, named);
     return { ok: true, body: copied.value };
   }
 
   private validatorFor(route: TopicRoute, version: number): Validator {
+    if (version === CONTRACT_VERSION) {
+      const v = this.current.get(route);
+      if (v) return v;
+    }
     const key = `${version}:${route.id}`;
     let v = this.validators.get(key);
     if (!v) {
       v = BOOK.validator(route.schema!, this.options.unknownFields, version);
       this.validators.set(key, v);
     }
+    if (version === CONTRACT_VERSION) this.current.set(route, v);
     return v;
   }
 
@@ -292,7 +310,7 @@ export class Decoder {
     // The topic's arch wins: iot-common's `architecture` spells the same variant differently.
     const arch = archOf(match.arch) ?? archOf(has(body, 'architecture') ? body.architecture : undefined) ?? archOf(has(body, 'app') ? body.app : undefined);
     const fw = has(body, 'firmware_version') ? body.firmware_version : undefined;
-    const firmware = typeof fw === 'string' && fw.length > 0 && fw.length <= FIRMWARE_MAX_LENGTH && !CONTROL.test(fw) && (route.kind === 'status' || route.kind === 'presence') ? fw : null;
+    const firmware = typeof fw === 'string' && fw.length > 0 && fw.length <= FIRMWARE_MAX_LENGTH && !hasControl(fw) && (route.kind === 'status' || route.kind === 'presence') ? fw : null;
     return { id, kind: route.deviceKind, arch, firmware, identified: id !== null, source };
   }
 

@@ -7,9 +7,11 @@
 import type {
   AudioHealth, CsiHeartbeat, Esp32C3Heartbeat, Esp32C3Status, Esp32Health, Esp32Metrics, Ti0162LibStatus, Ti0162Sensor, WhofiIdfMetrics, WhofiIdfStatus,
 } from '../../firmware/contract/generated';
+import { STEEL_OTA_READINGS } from '../ota/steel';
 
 type Clock =
   | 'epoch-s'   // device sends seconds since the Unix epoch
+  | 'epoch-ms'  // milliseconds since the Unix epoch (our OTA progress, as lib/ota reads it)
   | 'guide'     // the guide's layout: epoch seconds in our richer messages, ms since boot in iot-common's
                 //   (told apart by `bootMarkers`, or for readings, which share every field name, by EPOCH_S_FLOOR)
   | 'boot-ms'   // device sends milliseconds since boot (TI0162-IOT iot-common)
@@ -100,9 +102,11 @@ const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['whofi.idf.config', { clock: 'none' }],
   ['whofi.idf.config-prefix', { clock: 'none' }],
   ['whofi.idf.command', { clock: 'none' }],
+  ['ota.progress', { clock: 'epoch-ms' }],
 ]);
 
 const DEFAULT_SHAPE: Shape = { clock: 'epoch-s' };
+const NONE: readonly string[] = [];
 
 export type Normalised =
   | { readonly ok: true; readonly payload: Record<string, unknown> }
@@ -113,19 +117,32 @@ const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
 const badTime = (path: string, value: number, unit: string): Normalised =>
   ({ ok: false, path, reason: `${value} ${unit} is not a time a date can hold (more than 275,000 years from 1970)` });
 
+/**
+ * Copies the fields kept, renamed. Fields that are not kept are never written rather than deleted
+ * afterwards: deleting a property other than the last one turns the object into a dictionary (a
+ * sensor reading held by the registry took 530 B instead of 130 B). The device's `timestamp` is
+ * written last, converted, by normalise.
+ */
+function copyFields(out: Record<string, unknown>, src: Readonly<Record<string, unknown>>, shape: Shape): void {
+  const dropPing = shape.dropPing === true && shape.flatten === undefined;
+  for (const key of Object.keys(src)) {
+    if (IDENTITY_FIELDS.has(key) || key === shape.flatten || key === '__proto__') continue;
+    const name = shape.rename?.get(key) ?? key;
+    if (name === 'timestamp' || (dropPing && name === 'status' && src[key] === 'ping')) continue;
+    out[name] = src[key];
+  }
+}
+
 export function normalise(routeId: string, raw: Readonly<Record<string, unknown>>, receivedAt: number): Normalised {
+  // The Steel firmware's OTA records read as our ota-progress (lib/ota/steel.ts): one shape for fleet-ota.
+  const ota = STEEL_OTA_READINGS.get(routeId);
+  if (ota) return ota(raw, receivedAt);
   const shape = SHAPES.get(routeId) ?? DEFAULT_SHAPE;
   const out: Record<string, unknown> = {};
-  const copy = (src: Readonly<Record<string, unknown>>): void => {
-    for (const key of Object.keys(src)) {
-      if (IDENTITY_FIELDS.has(key) || key === shape.flatten || key === '__proto__') continue;
-      out[shape.rename?.get(key) ?? key] = src[key];
-    }
-  };
-  copy(raw);
+  copyFields(out, raw, shape);
   const nested = shape.flatten !== undefined && has(raw, shape.flatten) ? raw[shape.flatten] : undefined;
-  if (nested !== null && typeof nested === 'object' && !Array.isArray(nested)) copy(nested as Record<string, unknown>);
-  for (const f of shape.epochSeconds ?? []) {
+  if (nested !== null && typeof nested === 'object' && !Array.isArray(nested)) copyFields(out, nested as Record<string, unknown>, shape);
+  for (const f of shape.epochSeconds ?? NONE) {
     const v = out[f];
     if (typeof v === 'number') {
       if (Math.abs(v * 1000) > MAX_DATE_MS) return badTime(`/${f}`, v, 'seconds');
@@ -143,16 +160,19 @@ export function normalise(routeId: string, raw: Readonly<Record<string, unknown>
 
   const t = has(raw, 'timestamp') ? raw.timestamp : undefined;
   const deviceTime = typeof t === 'number' ? t : null;
-  delete out.timestamp;
   let clock = shape.clock;
   if (clock === 'guide') {
-    const iotCommon = (shape.bootMarkers ?? []).some((k) => has(raw, k));
+    let iotCommon = false;
+    for (const k of shape.bootMarkers ?? NONE) if (has(raw, k)) { iotCommon = true; break; }
     const belowFloor = shape.epochFloor === true && deviceTime !== null && deviceTime < EPOCH_S_FLOOR;
     clock = iotCommon || belowFloor ? 'boot-ms' : 'epoch-s';
   }
   if (deviceTime !== null && clock === 'epoch-s') {
     if (Math.abs(deviceTime * 1000) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'seconds');
     out.timestamp = deviceTime * 1000;
+  } else if (deviceTime !== null && clock === 'epoch-ms') {
+    if (Math.abs(deviceTime) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'milliseconds');
+    out.timestamp = deviceTime;
   } else if (deviceTime !== null && clock === 'us' && deviceTime >= EPOCH_US_FLOOR) {
     const ms = Math.round(deviceTime / 1000);
     if (Math.abs(ms) > MAX_DATE_MS) return badTime('/timestamp', deviceTime, 'microseconds');

@@ -27,8 +27,11 @@ export function readRaw(payload: unknown, maxBytes: number): RawPayload {
     if (buf.byteLength > maxBytes) {
       return { ok: false, code: 'payload-size', reason: `payload is ${buf.byteLength} bytes, over the ${maxBytes}-byte limit` };
     }
-    if (!isUtf8(buf)) return { ok: false, code: 'encoding', reason: 'payload is not valid UTF-8' };
-    return { ok: true, text: buf.toString('utf8') };
+    // Decoding writes U+FFFD for every sequence that is not UTF-8: text without one came from valid
+    // UTF-8, and only text with one (a real U+FFFD, or a bad sequence) needs the second pass.
+    const text = buf.toString('utf8');
+    if (text.indexOf('\uFFFD') >= 0 && !isUtf8(buf)) return { ok: false, code: 'encoding', reason: 'payload is not valid UTF-8' };
+    return { ok: true, text };
   }
   if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
     return { ok: true, object: payload };

@@ -10,6 +10,19 @@ import { jsonTooDeepAt } from '../json-depth';
 
 export { jsonTooDeepAt };
 
+/**
+ * Whether text could nest deeper than `maxDepth`: only if it holds more opening brackets than that
+ * (nesting never exceeds the brackets opened). Counted with indexOf, far cheaper than
+ * jsonTooDeepAt's scan that tells strings apart, which need run only when this says it might.
+ */
+export function mayNestDeeper(text: string, maxDepth: number): boolean {
+  if (text.length <= maxDepth) return false;
+  let n = 0;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) if (++n > maxDepth) return true;
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (++n > maxDepth) return true;
+  return false;
+}
+
 export type DataProblemCode = 'depth' | 'reserved-key' | 'encoding' | 'payload-size' | 'schema';
 
 export interface DataProblem {
@@ -38,6 +51,8 @@ const pointer = (keys: readonly (string | number)[]): string =>
  * jsonTooDeepAt): no `__proto__` key, no number JSON.parse turned into Infinity (`1e400`).
  */
 export function checkParsed(value: unknown): DataProblem | null {
+  // Nearly every payload is fine: one walk without a path, and the one that keeps it only for a problem.
+  if (parsedIsClean(value)) return null;
   const keys: (string | number)[] = [];
   const walk = (v: unknown): DataProblem | null => {
     if (typeof v === 'number') {
@@ -62,6 +77,21 @@ export function checkParsed(value: unknown): DataProblem | null {
     return null;
   };
   return walk(value);
+}
+
+/** True when checkParsed would find no problem (no path kept, no closure made). */
+function parsedIsClean(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!parsedIsClean(v[i])) return false;
+    return true;
+  }
+  for (const k in v) {
+    // JSON.parse makes plain objects: every enumerable key is its own.
+    if (k === RESERVED_KEY || !parsedIsClean((v as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 const reserved = (keys: readonly (string | number)[]): DataProblem =>

@@ -1,18 +1,20 @@
 /** Matches a topic against the contract's topic map, indexed by first segment so a message costs a few comparisons. */
 import { ESP32C3_ARCHS, TOPIC_ROUTES, type ProfileName, type TopicRoute } from '../../firmware/contract/topics';
 
-const ARCH: ReadonlySet<string> = new Set(ESP32C3_ARCHS);
+const ARCH: readonly string[] = [...new Set(ESP32C3_ARCHS)];
 
 type Segment =
   | { readonly t: 'lit'; readonly v: string }
   | { readonly t: 'device' }
-  | { readonly t: 'arch'; readonly allowed: ReadonlySet<string> };
+  | { readonly t: 'arch'; readonly allowed: readonly string[] };
 
 interface CompiledRoute {
   readonly route: TopicRoute;
   /** Segments after a leading {prefix+}, or the whole pattern when there is none. */
   readonly segments: readonly Segment[];
   readonly prefixed: boolean;
+  /** The last segment when it is a literal: most topics of a family differ there, so it is compared first. */
+  readonly lastLit: string | null;
 }
 
 export interface TopicMatch {
@@ -32,12 +34,18 @@ function compile(route: TopicRoute): CompiledRoute {
     if (p.startsWith('{')) throw new Error(`unknown pattern variable ${p} in ${route.pattern}`);
     return { t: 'lit', v: p };
   });
-  return { route, segments, prefixed };
+  const last = segments[segments.length - 1];
+  return { route, segments, prefixed, lastLit: last?.t === 'lit' ? last.v : null };
 }
 
 export class TopicMatcher {
   private readonly byFirst = new Map<string, CompiledRoute[]>();
   private readonly prefixed: CompiledRoute[] = [];
+  /**
+   * The prefixed routes by their last segment, when every one ends in a literal: a topic is tried
+   * against those that can end it, in the same order, instead of against all of them.
+   */
+  private byLast: Map<string, CompiledRoute[]> | null = new Map();
   private readonly known = new Set<TopicRoute>();
 
   constructor(profiles: readonly ProfileName[], includeCommands: boolean) {
@@ -48,6 +56,14 @@ export class TopicMatcher {
       this.known.add(route);
       if (c.prefixed) {
         this.prefixed.push(c);
+        const last = c.segments[c.segments.length - 1];
+        if (last?.t === 'lit' && this.byLast) {
+          const list = this.byLast.get(last.v) ?? [];
+          list.push(c);
+          this.byLast.set(last.v, list);
+        } else {
+          this.byLast = null;
+        }
       } else {
         const first = c.segments[0];
         if (first.t !== 'lit') throw new Error(`route ${route.id} must start with a literal or {prefix+}`);
@@ -71,39 +87,69 @@ export class TopicMatcher {
   /** Every route the topic matches, in contract order; the decoder takes the first whose encoding fits the payload. */
   matchAll(topic: string): TopicMatch[] {
     const out: TopicMatch[] = [];
-    const parts = topic.split('/');
-    const candidates = this.byFirst.get(parts[0]);
+    // The segments' bounds instead of topic.split('/'): no array and no string per segment, only
+    // the segments a match returns (device, prefix) and the two the indexes are looked up by.
+    const b = segmentBounds(topic);
+    const n = b.count;
+    const candidates = this.byFirst.get(topic.slice(0, b.at[1] - 1));
     if (candidates) {
       for (const c of candidates) {
-        if (c.segments.length !== parts.length) continue;
-        const m = matchSegments(c, parts, 0);
+        if (c.segments.length !== n || (c.lastLit !== null && !segmentIs(topic, b.at, n - 1, c.lastLit))) continue;
+        const m = matchSegments(c, topic, b.at, 0, false);
         if (m) out.push(m);
       }
     }
-    for (const c of this.prefixed) {
-      const start = parts.length - c.segments.length;
-      if (start < 1) continue;
-      const m = matchSegments(c, parts, start);
-      if (m) out.push({ ...m, prefix: parts.slice(0, start).join('/') });
+    const prefixed = this.byLast ? this.byLast.get(topic.slice(b.at[n - 1], b.at[n] - 1)) : this.prefixed;
+    if (prefixed) {
+      for (const c of prefixed) {
+        const start = n - c.segments.length;
+        if (start < 1) continue;
+        const m = matchSegments(c, topic, b.at, start, true);
+        if (m) out.push(m);
+      }
     }
     return out;
   }
 }
 
-function matchSegments(c: CompiledRoute, parts: readonly string[], start: number): TopicMatch | null {
+/** Segment i of a topic spans at[i] .. at[i + 1] - 1 (the slash excluded); reused by every call. */
+const bounds = { count: 0, at: new Int32Array(64) };
+
+function segmentBounds(topic: string): { count: number; at: Int32Array } {
+  let n = 0;
+  let pos = 0;
+  for (;;) {
+    if (n + 2 > bounds.at.length) { const bigger = new Int32Array(bounds.at.length * 2); bigger.set(bounds.at); bounds.at = bigger; }
+    bounds.at[n++] = pos;
+    const slash = topic.indexOf('/', pos);
+    if (slash < 0) break;
+    pos = slash + 1;
+  }
+  bounds.at[n] = topic.length + 1;
+  bounds.count = n;
+  return bounds;
+}
+
+const segmentIs = (topic: string, at: Int32Array, i: number, lit: string): boolean => at[i + 1] - 1 - at[i] === lit.length && topic.startsWith(lit, at[i]);
+const segment = (topic: string, at: Int32Array, i: number): string => topic.slice(at[i], at[i + 1] - 1);
+
+/** `withPrefix`: the segments before `start` are the route's {prefix+}. */
+function matchSegments(c: CompiledRoute, topic: string, at: Int32Array, start: number, withPrefix: boolean): TopicMatch | null {
   let device: string | null = null;
   let arch: string | null = null;
   for (let i = 0; i < c.segments.length; i++) {
     const seg = c.segments[i];
-    const part = parts[start + i];
+    const k = start + i;
     if (seg.t === 'lit') {
-      if (seg.v !== part) return null;
+      if (!segmentIs(topic, at, k, seg.v)) return null;
     } else if (seg.t === 'arch') {
-      if (!seg.allowed.has(part)) return null;
-      arch = part;
+      // The allowed spelling itself (a constant), not a slice of the topic.
+      arch = null;
+      for (const a of seg.allowed) if (segmentIs(topic, at, k, a)) { arch = a; break; }
+      if (arch === null) return null;
     } else {
-      device = part;
+      device = segment(topic, at, k);
     }
   }
-  return { route: c.route, device, arch, prefix: null };
+  return { route: c.route, device, arch, prefix: withPrefix ? topic.slice(0, at[start] - 1) : null };
 }

@@ -2,6 +2,12 @@
  * fleet-health's controller, without Node-RED: reads a decoded message (or a reject), scores it, keeps the
  * journal ahead of what is sent, sweeps for silent devices in slices, restores from the journal and the
  * registry, and builds the three outputs. The node adapter only moves messages and shows the status.
+ *
+ * Group commit: inputs are queued as they arrive and scored together on the next event-loop turn
+ * (`enqueue` → `flush`); the state changes of the whole turn go into the journal in one append and one
+ * fdatasync, and only then are their messages sent and the inputs completed. Under overload readings
+ * are coalesced in the queue (lib/health/overload.ts), and a flush or a sweep slice stops at a time
+ * budget and goes on in the next turn, so neither holds the event loop for long.
  */
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { healthLabels, readDevice } from '../device-labels';
@@ -10,6 +16,9 @@ import type { Journal } from '../store/journal';
 import type { FleetAlert } from '../alert-shape';
 import { parseHealthConfig, type HealthConfig } from './config';
 import { DurableHealth } from './durable';
+import { InputQueue, type Queued } from './input-queue';
+import { coalesceKey, OverloadMonitor } from './overload';
+import { DEFAULT_OVERLOAD, OVERLOAD_BOUNDS, type OverloadOptions } from './overload-config';
 import { HealthTracker, isHealthSnapshot, type HealthState, type HealthUpdate } from './tracker';
 
 export interface HealthNodeConfig {
@@ -17,18 +26,45 @@ export interface HealthNodeConfig {
   readonly sweepMs: number;
   /** 0: no periodic summary. */
   readonly summaryMs: number;
+  readonly overload: OverloadOptions;
 }
 
 export type HealthConfigResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly field: string; readonly reason: string };
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN);
 
-/** The saved node: scoring (JSON text or object; empty for the defaults), sweepS (default 5, at least 1), summaryS (0 = off). */
+/** An optional number field: absent or empty is the default; anything else must be a number within the bounds. */
+function boundedField(def: Readonly<Record<string, unknown>>, field: keyof typeof OVERLOAD_BOUNDS, fallback: number): HealthConfigResult<number> {
+  const v = def[field];
+  if (v === undefined || v === null || v === '') return { ok: true, value: fallback };
+  const x = num(v);
+  const { min, max } = OVERLOAD_BOUNDS[field];
+  if (!Number.isFinite(x) || x < min || x > max) return { ok: false, field, reason: `must be a number from ${min} to ${max}, not ${JSON.stringify(v)?.slice(0, 40) ?? String(v)}` };
+  return { ok: true, value: x };
+}
+
+/**
+ * The saved node: scoring (JSON text or object; empty for the defaults), sweepS (default 5, at least 1),
+ * summaryS (0 = off), and the overload settings coalesceMs (default 200, 0 = never), overloadMs
+ * (default 1000, 0 = no alert) and overloadS (default 10).
+ */
 export function parseHealthNodeConfig(def: Readonly<Record<string, unknown>>): HealthConfigResult<HealthNodeConfig> {
   const scoring = parseHealthConfig(def.scoring || undefined);
   if (!scoring.ok) return scoring;
   const summaryS = num(def.summaryS);
-  return { ok: true, value: { scoring: scoring.value, sweepMs: Math.max(1, num(def.sweepS) || 5) * 1000, summaryMs: summaryS > 0 ? summaryS * 1000 : 0 } };
+  const coalesceMs = boundedField(def, 'coalesceMs', DEFAULT_OVERLOAD.coalesceMs);
+  if (!coalesceMs.ok) return coalesceMs;
+  const overloadMs = boundedField(def, 'overloadMs', DEFAULT_OVERLOAD.overloadMs);
+  if (!overloadMs.ok) return overloadMs;
+  const overloadS = boundedField(def, 'overloadS', DEFAULT_OVERLOAD.overloadForMs / 1000);
+  if (!overloadS.ok) return overloadS;
+  return {
+    ok: true,
+    value: {
+      scoring: scoring.value, sweepMs: Math.max(1, num(def.sweepS) || 5) * 1000, summaryMs: summaryS > 0 ? summaryS * 1000 : 0,
+      overload: { coalesceMs: coalesceMs.value, overloadMs: overloadMs.value, overloadForMs: overloadS.value * 1000 },
+    },
+  };
 }
 
 // A type, not an interface: it must fit Node-RED's NodeMessage (an index signature).
@@ -42,12 +78,80 @@ export const alertMessage = (a: FleetAlert): HealthMessage => ({ topic: `alert/$
 export interface HealthInputMessage {
   readonly topic?: unknown; readonly command?: unknown; readonly kind?: unknown; readonly device?: unknown;
   readonly error?: unknown; readonly thresholds?: unknown; readonly payload?: unknown; readonly retain?: unknown;
+  readonly contract?: unknown;
 }
 
 export type JournalEvent = { readonly failing: true; readonly file: string; readonly message: string } | { readonly failing: false };
 
-/** A fleet-wide outage (the broker gone) makes every device silent at once: the sweep goes in slices this big. */
-export const SWEEP_SLICE = 2000;
+/**
+ * The longest a sweep slice may hold the event loop before it yields (issue 16: no periodic job over
+ * 10 ms at 100,000 devices; the slice's commit and fdatasync are inside it).
+ */
+export const SLICE_BUDGET_MS = 8;
+/**
+ * The longest a flush of the input queue should hold the event loop, scoring, commit and sends
+ * included: a burst of thousands of inputs in one turn (a socket read after a stall, every device
+ * new) is taken over several turns, so timers and I/O run in between. Large enough that the one
+ * fdatasync is a small share of the flush.
+ */
+export const FLUSH_BUDGET_MS = 16;
+/** Bounds of how many inputs one flush takes; in between, what the last flush's cost fits the budget. */
+export const FLUSH_MIN = 256;
+export const FLUSH_MAX = 20_000;
+/** Bounds of a sweep slice, in devices going offline; the size in between follows the measured cost. */
+export const SWEEP_MIN = 16;
+export const SWEEP_MAX = 2000;
+const SWEEP_FIRST = 64;
+/** The flush reads the clock every this many inputs. */
+const BUDGET_EVERY = 16;
+/** The journal record of a firing PipelineOverloaded alert. */
+const OVERLOAD_META = 'overload';
+
+/**
+ * The next sweep slice: as many devices as the last slice's cost per device fits in the budget,
+ * at most twice and at least a quarter of the last size, within SWEEP_MIN..SWEEP_MAX.
+ */
+export function nextSweepSlice(current: number, done: number, spentMs: number, budgetMs = SLICE_BUDGET_MS): number {
+  const fits = spentMs > 0 ? Math.floor((done * budgetMs) / spentMs) : current * 2;
+  return Math.max(SWEEP_MIN, Math.min(SWEEP_MAX, current * 2, Math.max(Math.ceil(current / 4), fits)));
+}
+
+/**
+ * How many inputs the next flush takes: what the last one's cost per input fits in the budget, but
+ * at most twice what it did, so a burst after a quiet spell ramps up instead of overshooting.
+ */
+export function nextFlushSize(done: number, spentMs: number, budgetMs = FLUSH_BUDGET_MS): number {
+  const fits = spentMs > 0 ? Math.floor((done * budgetMs) / spentMs) : FLUSH_MAX;
+  return Math.max(FLUSH_MIN, Math.min(FLUSH_MAX, fits, 2 * Math.max(done, FLUSH_MIN)));
+}
+
+export interface HealthControllerOptions {
+  readonly overload?: OverloadOptions;
+  /** Names the node in its PipelineOverloaded alert. */
+  readonly name?: string;
+  /** Monotonic milliseconds, for the time budgets (default performance.now). */
+  readonly clock?: () => number;
+  /** Wall-clock milliseconds, for how long an input waited (default Date.now). */
+  readonly now?: () => number;
+  /** Runs `fn` on a later event-loop turn (default setImmediate): the next flush of the queue. */
+  readonly defer?: (fn: () => void) => void;
+  /** After each flush's sends (the adapter shows the status). */
+  readonly onFlushed?: () => void;
+  /** The sweep slice's budget (SLICE_BUDGET_MS). */
+  readonly budgetMs?: number;
+  /** The input flush's budget (FLUSH_BUDGET_MS). */
+  readonly flushBudgetMs?: number;
+}
+
+/** An input waiting to be scored, with what completes it. */
+interface Pending extends Queued {
+  readonly msg: HealthInputMessage;
+  readonly send: (out: HealthOutputs) => void;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 /** The two nodes read the clock for the same message a few ms apart: only a larger gap is repaired. */
 const LAST_SEEN_SLACK_MS = 100;
 
@@ -62,6 +166,22 @@ export class HealthController {
   private lastThresholds: unknown = null;
   private lastThresholdConfig: HealthConfig;
   private sweeping = false;
+  private sweepSlice = SWEEP_FIRST;
+  readonly overload: OverloadMonitor;
+  private readonly queue = new InputQueue<Pending>();
+  private scheduled = false;
+  private closed = false;
+  /** The longest an input waited for its flush since the last tick. */
+  private maxWait = 0;
+  private readonly clock: () => number;
+  private readonly wallClock: () => number;
+  private readonly defer: (fn: () => void) => void;
+  private readonly onFlushed: () => void;
+  private readonly budgetMs: number;
+  private readonly flushBudgetMs: number;
+  /** How many inputs the next flush takes (nextFlushSize). */
+  private flushSize = FLUSH_MIN;
+  private readonly flushNow = (): void => this.flush();
   /** Devices fleet-command stopped (`commanded` messages): their going offline is reported as commanded. */
   private readonly commanded = new Map<string, string>();
   /** Fingerprints of alerts held back because the device was stopped by command (their resolve is held too). */
@@ -72,15 +192,31 @@ export class HealthController {
     private readonly fleet: FleetRegistry | null,
     private readonly maxDevices: number,
     private readonly onJournal: (e: JournalEvent) => void = () => undefined,
+    options: HealthControllerOptions = {},
   ) {
     this.tracker = new HealthTracker(config);
     this.lastThresholdConfig = config;
+    this.overload = new OverloadMonitor(options.overload ?? DEFAULT_OVERLOAD, options.name ?? 'fleet-health');
+    this.clock = options.clock ?? (() => performance.now());
+    this.wallClock = options.now ?? Date.now;
+    this.defer = options.defer ?? ((fn) => { setImmediate(fn); });
+    this.onFlushed = options.onFlushed ?? (() => undefined);
+    this.budgetMs = options.budgetMs ?? SLICE_BUDGET_MS;
+    this.flushBudgetMs = options.flushBudgetMs ?? FLUSH_BUDGET_MS;
+  }
+
+  /** Inputs taken but not yet scored. */
+  get pending(): number {
+    return this.queue.size;
   }
 
   /** Restores from the journal (what decides what is sent comes from there); returns how many devices. */
   attach(journal: Journal): number {
     this.durable = new DurableHealth(journal, this.tracker, this.config);
-    return this.durable.restore().restored;
+    const restored = this.durable.restore().restored;
+    const firing = this.durable.meta(OVERLOAD_META);
+    if (isObject(firing) && typeof firing.startsAt === 'number' && Number.isFinite(firing.startsAt)) this.overload.restore(firing.startsAt);
+    return restored;
   }
 
   /**
@@ -120,17 +256,101 @@ export class HealthController {
     if (this.durable && this.durable.waiting > 0) this.commit([]);
   }
 
+  /**
+   * The adapter's one-second timer: takes the lag sample (the longest an input waited, or the event
+   * loop's longest stall, `loopDelayMs`, whichever is larger), group-commits what waits, and returns
+   * the PipelineOverloaded alert when it fires or resolves (journaled before it is returned).
+   */
+  tick(now: number, loopDelayMs = 0): HealthOutputs | null {
+    const oldest = this.queue.oldestAt;
+    const lag = Math.max(loopDelayMs, this.maxWait, oldest === null ? 0 : now - oldest);
+    this.maxWait = 0;
+    const alert = this.overload.sample(lag, now, this.queue.size);
+    if (alert) this.durable?.setMeta(OVERLOAD_META, alert.status === 'firing' ? { startsAt: now } : undefined);
+    this.commitWaiting();
+    return alert ? [null, [alertMessage(alert)], null] : null;
+  }
+
   summary(now: number): HealthMessage {
-    return { topic: 'health/summary', payload: this.tracker.summary(now) };
+    return { topic: 'health/summary', payload: { ...this.tracker.summary(now), pipeline: this.overload.report(this.queue.size) } };
   }
 
   /**
-   * One message: the outputs to send, or null for nothing. Throws, with the reason, for a message it
-   * cannot score or bad msg.thresholds.
+   * Takes a message for the next group commit: it is scored on the next event-loop turn with everything
+   * else that arrived in this one, and `send` gets its outputs after their one journal commit. The promise
+   * settles once it is done (sent, or coalesced into a newer reading), or rejects with the reason it could
+   * not be scored. `now` is its arrival time, the time it is scored at.
+   */
+  enqueue(msg: HealthInputMessage, now: number, send: (out: HealthOutputs) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // Closed: its journal is closed too, and nothing it sends would be delivered.
+      if (this.closed) { reject(new Error('fleet-health: the node is closing; message not scored')); return; }
+      const oldest = this.queue.oldestAt;
+      const lag = Math.max(this.overload.lagMs, oldest === null ? 0 : now - oldest);
+      const key = this.overload.coalescing(lag) ? coalesceKey(msg) : null;
+      const older = this.queue.push({ msg, at: now, send, resolve, reject, dropped: false, key: null }, key);
+      if (older) this.overload.noteCoalesced(String(msg.kind));
+      if (!this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }
+    });
+  }
+
+  /**
+   * Scores what is queued, in order, as many as the last flush's cost fits the budget (and never
+   * scoring past the budget; `all`: everything, on close); commits the state changes of all of them in
+   * one journal commit; then sends and completes each input. What is left goes on in the next turn.
+   */
+  flush(all = false): void {
+    this.scheduled = false;
+    const oldest = this.queue.oldestAt;
+    if (oldest === null) return;
+    const wait = this.wallClock() - oldest;
+    if (wait > this.maxWait) this.maxWait = wait;
+    const started = this.clock();
+    const batch: Array<{ e: Pending; out: HealthOutputs | null; err: Error | null }> = [];
+    const ids: string[] = [];
+    const max = all ? Infinity : this.flushSize;
+    while (batch.length < max) {
+      const e = this.queue.take();
+      if (!e) break;
+      let out: HealthOutputs | null = null;
+      let err: Error | null = null;
+      if (!e.dropped) {
+        try { out = this.score(e.msg, e.at, ids); } catch (x) { err = asError(x); }
+      }
+      batch.push({ e, out, err });
+      // Scoring alone over the budget: stop here (the commit and sends are still to come).
+      if (!all && batch.length % BUDGET_EVERY === 0 && this.clock() - started >= this.flushBudgetMs) break;
+    }
+    if (ids.length) this.commit(ids);
+    for (const b of batch) {
+      if (b.out) {
+        try { b.e.send(b.out); } catch (x) { b.err = asError(x); }
+      }
+      if (b.err) b.e.reject(b.err); else b.e.resolve();
+    }
+    if (!all) this.flushSize = nextFlushSize(batch.length, this.clock() - started, this.flushBudgetMs);
+    if (this.queue.size > 0 && !this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }
+    this.onFlushed();
+  }
+
+  /**
+   * One message at once (its own commit): the outputs to send, or null for nothing. Throws, with the
+   * reason, for a message it cannot score or bad msg.thresholds.
    */
   input(msg: HealthInputMessage, now: number): HealthOutputs | null {
+    const ids: string[] = [];
+    const out = this.score(msg, now, ids);
+    if (ids.length) this.commit(ids);
+    return out;
+  }
+
+  /** Scores one message; the devices whose change or alert must be committed before its send go into `commits`. */
+  private score(msg: HealthInputMessage, now: number, commits: string[]): HealthOutputs | null {
     if (msg.command === 'summary' || msg.topic === 'health/summary') return [null, null, this.summary(now)];
     if (msg.topic === 'commanded') { this.noteCommanded(msg.payload); return null; }
+    // Our own command to a device (fleet-decode passes downlinks on when it decodes commands) says
+    // nothing of the device: scoring it would make a silent device look seen.
+    if (isObject(msg.contract) && msg.contract.direction === 'down') return null;
     let scoring = this.config;
     if (msg.thresholds !== undefined) {
       if (msg.thresholds !== this.lastThresholds) {
@@ -168,7 +388,7 @@ export class HealthController {
     }
     const snap = this.tracker.snapshot(id);
     if (snap) fleet?.setHealth(id, snap);
-    if (update.change || update.alerts.length) this.commit([id]);
+    if (update.change || update.alerts.length) commits.push(id);
     else if (snap) this.durable?.touch(id);
     const out = this.outputs([update]);
     return out[0] || out[1] ? out : null;
@@ -176,18 +396,29 @@ export class HealthController {
 
   /**
    * Sweeps for silent devices: each slice committed in one journal commit, then emitted; the next slice
-   * is `defer`red so messages keep flowing between them. A sweep still running makes this a no-op.
+   * is `defer`red so messages keep flowing between them. A slice is as many devices as fit the time
+   * budget at the cost the last slice measured (commit and emit included). Silence is judged as of the
+   * oldest input still queued: everything before it has been scored, nothing after it yet. A sweep
+   * still running makes this a no-op.
    */
   sweep(now: number, emit: (out: HealthOutputs) => void, defer: (next: () => void) => void, onError: (err: unknown) => void): void {
     if (this.sweeping) return;
     this.sweeping = true;
+    const oldest = this.queue.oldestAt;
+    const at = oldest === null ? now : Math.min(now, oldest);
     const slice = (): void => {
       try {
-        const updates = this.tracker.sweep(now, SWEEP_SLICE);
+        const started = this.clock();
+        const max = this.sweepSlice;
+        const updates = this.tracker.sweep(at, max);
         const ids: string[] = [];
-        for (const u of updates) if (u.change) { ids.push(u.change.device); this.fleet?.markSilent(u.change.device, now); }
-        if (updates.length) { this.commit(ids); emit(this.outputs(updates)); }
-        if (updates.length === SWEEP_SLICE) defer(slice);
+        for (const u of updates) if (u.change) { ids.push(u.change.device); this.fleet?.markSilent(u.change.device, at); }
+        if (updates.length) {
+          this.commit(ids);
+          emit(this.outputs(updates));
+          this.sweepSlice = nextSweepSlice(max, updates.length, this.clock() - started, this.budgetMs);
+        }
+        if (updates.length === max) defer(slice);
         else this.sweeping = false;
       } catch (err) {
         this.sweeping = false;
@@ -205,8 +436,10 @@ export class HealthController {
     return { fill, shape: refused > 0 ? 'ring' : 'dot', counts, refused };
   }
 
-  /** On close: what waits goes into the journal (the kit closes it). */
+  /** On close: what is queued is scored, committed and sent; what waits goes into the journal (the kit closes it). */
   close(): void {
+    this.flush(true);
+    this.closed = true;
     this.durable?.commit();
   }
 

@@ -11,6 +11,8 @@
  *   A device whose state, score, factor statuses, counter and counted events did not move is
  *   written as last-seen alone, and in full every FULL_EVERY_MS: measured values (free heap, RSSI)
  *   may come back up to that old, and are replaced by the device's next message.
+ * A commit holds every device change of an event-loop turn (fleet-health's group commit), and the
+ * node-wide records (`setMeta`: the PipelineOverloaded alert while it fires) waiting with them.
  */
 import { Journal } from '../store/journal';
 import { factorFor, FACTOR_NAMES, type FactorName, type HealthConfig } from './config';
@@ -22,6 +24,8 @@ const KEY = 'd:';
 const SEEN_KEY = 's:';
 /** A device whose health did not move is still written in full this often, so its counters and values stay recent. */
 export const FULL_EVERY_MS = 30_000;
+/** Node-wide records, not a device: e.g. the start of a firing PipelineOverloaded alert. */
+const META_KEY = 'm:';
 
 export interface DurableStats {
   commits: number;
@@ -86,6 +90,9 @@ export class DurableHealth {
   private readonly dirty = new Set<string>();
   /** What decides what is sent, as of each device's last full record, and when that was written. */
   private readonly written = new Map<string, { sig: string; at: number }>();
+  private readonly metaLive = new Map<string, unknown>();
+  /** Node-wide records set since the last commit (undefined deletes). */
+  private readonly metaWaiting = new Map<string, unknown>();
 
   constructor(private readonly journal: Journal, private readonly tracker: HealthTracker, private readonly config: HealthConfig) {}
 
@@ -99,7 +106,17 @@ export class DurableHealth {
 
   /** Devices changed since the last commit. */
   get waiting(): number {
-    return this.dirty.size;
+    return this.dirty.size + this.metaWaiting.size;
+  }
+
+  /** A node-wide record as last committed (or restored). */
+  meta(key: string): unknown {
+    return this.metaLive.get(key);
+  }
+
+  /** Sets (undefined: deletes) a node-wide record; it is written by the next commit. */
+  setMeta(key: string, value: unknown): void {
+    this.metaWaiting.set(key, value);
   }
 
   /** Loads every committed record into the tracker; returns how many. Unreadable records are skipped. */
@@ -109,6 +126,7 @@ export class DurableHealth {
     const seen = new Map<string, [number, number | null]>();
     const full: Array<[string, HealthSnapshot]> = [];
     for (const [k, raw] of this.journal.entries()) {
+      if (k.startsWith(META_KEY)) { this.metaLive.set(k.slice(META_KEY.length), raw); continue; }
       if (k.startsWith(SEEN_KEY)) {
         if (Array.isArray(raw) && typeof raw[0] === 'number' && (raw[1] === null || typeof raw[1] === 'number')) seen.set(k.slice(SEEN_KEY.length), [raw[0], raw[1]]);
         else skipped++;
@@ -142,8 +160,9 @@ export class DurableHealth {
   commit(ids: Iterable<string> = [], now = Date.now()): boolean {
     const forced = new Set(ids);
     for (const id of forced) this.dirty.add(id);
-    if (this.dirty.size === 0) return true;
+    if (this.dirty.size === 0 && this.metaWaiting.size === 0) return true;
     const changes: Array<[string, unknown]> = [];
+    for (const [k, v] of this.metaWaiting) changes.push([META_KEY + k, v]);
     const fullNow: Array<[string, string]> = [];
     let seenCount = 0;
     for (const id of this.dirty) {
@@ -167,6 +186,8 @@ export class DurableHealth {
       return false;
     }
     for (const [id, sig] of fullNow) this.written.set(id, { sig, at: now });
+    for (const [k, v] of this.metaWaiting) { if (v === undefined) this.metaLive.delete(k); else this.metaLive.set(k, v); }
+    this.metaWaiting.clear();
     this.stats.commits++;
     this.stats.records += fullNow.length;
     this.stats.seen += seenCount;

@@ -41,7 +41,8 @@ const fmt = (v: number, unit: string): string => {
 
 const LEVEL_WORDS = ['fine', 'degraded', 'in error'];
 
-function value(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): number | null {
+/** The value a factor judges, from what is known of the device at `now`; null when nothing is. */
+export function factorValue(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): number | null {
   switch (name) {
     case 'heap': return o.freeHeap;
     case 'memory': return o.memUsedPct;
@@ -64,7 +65,7 @@ function value(name: FactorName, o: DeviceObs, c: HealthConfig, now: number): nu
 
 /** Scores a factor into `into` (reused between messages) or a new object. */
 export function scoreFactor(name: FactorName, fc: FactorConfig, o: DeviceObs, c: HealthConfig, now: number, into?: FactorScore): FactorScore {
-  const v = value(name, o, c, now);
+  const v = factorValue(name, o, c, now);
   let status: FactorStatus = 'unknown';
   let cost = 0;
   if (v !== null) {
@@ -84,17 +85,18 @@ export function scoreFactor(name: FactorName, fc: FactorConfig, o: DeviceObs, c:
 }
 
 export function explain(f: FactorScore, fc: FactorConfig): FactorResult {
+  return { factor: f.factor, status: f.status, cost: f.cost, value: f.value, warn: f.warn, crit: f.crit, reason: reasonFor(f.factor, f.status, f.value, f.warn, f.crit, fc) };
+}
+
+/** The reason a person reads for a factor's status and value, in the words of `fc` (label, unit, direction). */
+export function reasonFor(factor: FactorName, status: FactorStatus, value: number | null, warn: number, crit: number, fc: FactorConfig): string {
   const { label, unit, direction } = fc;
-  let reason: string;
-  if (f.value === null) reason = `${label}: no data yet`;
-  else {
-    const shown = f.factor === 'device-reported' ? LEVEL_WORDS[f.value] ?? String(f.value) : fmt(f.value, unit);
-    const side = direction === 'lower' ? 'under' : 'at or over';
-    reason = f.status === 'critical' ? `${label} ${shown} ${side} the critical ${fmt(f.crit, unit)}`
-      : f.status === 'warning' ? `${label} ${shown} ${side} the warning ${fmt(f.warn, unit)}`
-      : `${label} ${shown}`;
-  }
-  return { factor: f.factor, status: f.status, cost: f.cost, value: f.value, warn: f.warn, crit: f.crit, reason };
+  if (value === null) return `${label}: no data yet`;
+  const shown = factor === 'device-reported' ? LEVEL_WORDS[value] ?? String(value) : fmt(value, unit);
+  const side = direction === 'lower' ? 'under' : 'at or over';
+  return status === 'critical' ? `${label} ${shown} ${side} the critical ${fmt(crit, unit)}`
+    : status === 'warning' ? `${label} ${shown} ${side} the warning ${fmt(warn, unit)}`
+    : `${label} ${shown}`;
 }
 
 /**

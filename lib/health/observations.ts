@@ -53,25 +53,78 @@ export interface DeviceObs {
 
 export const MAX_EVENTS = 20;
 
+/**
+ * The event list of a device that had no such event: one frozen array shared by all of them (four
+ * empty arrays a device were 100 B of 100,000 devices' memory). pushEvent replaces it on the first event.
+ */
+const NO_EVENTS: number[] = Object.freeze([]) as unknown as number[];
+
+type EventList = 'restarts' | 'invalid' | 'otaFailures' | 'steelFailures';
+const EVENT_LISTS: readonly EventList[] = ['restarts', 'invalid', 'otaFailures', 'steelFailures'];
+
 export function emptyObs(kind: DeviceKind | null, at: number): DeviceObs {
   return {
     kind, lastSeen: at, freeHeap: null, memUsedPct: null, cpuPct: null, rssi: null, lastSensorAt: null, reportedSensorAge: null, sensorUs: null,
-    lastUptime: null, lastRestartCount: null, restarts: [], lastErrorCount: null, errorLoad: null, errorLoadAt: at,
-    stuckRun: 0, lastReading: null, invalid: [], reported: null, otaFailures: [], steelFailures: [], announcedInterval: null, presenceOffline: false,
+    lastUptime: null, lastRestartCount: null, restarts: NO_EVENTS, lastErrorCount: null, errorLoad: null, errorLoadAt: at,
+    stuckRun: 0, lastReading: null, invalid: NO_EVENTS, reported: null, otaFailures: NO_EVENTS, steelFailures: NO_EVENTS, announcedInterval: null, presenceOffline: false,
   };
 }
 
 const n = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-function pushEvent(list: number[], at: number): void {
-  list.push(at);
-  if (list.length > MAX_EVENTS) list.shift();
+function pushEvent(o: DeviceObs, list: EventList, at: number): void {
+  let events = o[list];
+  // The shared empty list, or a list someone froze: the device gets its own.
+  if (Object.isFrozen(events)) o[list] = events = events.slice();
+  events.push(at);
+  if (events.length > MAX_EVENTS) events.shift();
+}
+
+/** `o` with lists of its own in place of the shared empty ones (for copies that write a shared object once). */
+export function ownObs(o: DeviceObs): DeviceObs {
+  if (!EVENT_LISTS.some((k) => o[k] === NO_EVENTS)) return o;
+  const copy = { ...o };
+  for (const k of EVENT_LISTS) if (copy[k] === NO_EVENTS) copy[k] = [];
+  return copy;
+}
+
+const numberOrNull = (x: unknown, fallback: number | null): number | null => (x === null || typeof x === 'number' ? x : fallback);
+
+/**
+ * What is known of a device, read back from a snapshot (plain data from the journal or the registry),
+ * with `lastSeen`; in the same shape as emptyObs makes, so a restored device costs what a live one does.
+ * A field of the wrong type (a snapshot written by hand) reads as unknown.
+ */
+export function restoredObs(s: Readonly<DeviceObs>, lastSeen: number): DeviceObs {
+  const o = emptyObs(typeof s.kind === 'string' ? s.kind : null, lastSeen);
+  o.freeHeap = numberOrNull(s.freeHeap, null);
+  o.memUsedPct = numberOrNull(s.memUsedPct, null);
+  o.cpuPct = numberOrNull(s.cpuPct, null);
+  o.rssi = numberOrNull(s.rssi, null);
+  o.lastSensorAt = numberOrNull(s.lastSensorAt, null);
+  o.reportedSensorAge = numberOrNull(s.reportedSensorAge, null);
+  o.sensorUs = numberOrNull(s.sensorUs, null);
+  o.lastUptime = numberOrNull(s.lastUptime, null);
+  o.lastRestartCount = numberOrNull(s.lastRestartCount, null);
+  o.lastErrorCount = numberOrNull(s.lastErrorCount, null);
+  o.errorLoad = numberOrNull(s.errorLoad, null);
+  o.errorLoadAt = typeof s.errorLoadAt === 'number' ? s.errorLoadAt : lastSeen;
+  o.stuckRun = typeof s.stuckRun === 'number' ? s.stuckRun : 0;
+  o.lastReading = typeof s.lastReading === 'string' ? s.lastReading : null;
+  o.reported = numberOrNull(s.reported, null);
+  o.announcedInterval = numberOrNull(s.announcedInterval, null);
+  o.presenceOffline = s.presenceOffline === true;
+  for (const k of EVENT_LISTS) {
+    const events = s[k];
+    if (Array.isArray(events) && events.length > 0) o[k] = events.filter((t): t is number => typeof t === 'number').slice(-MAX_EVENTS);
+  }
+  return o;
 }
 
 /** Uptime that went backwards is a restart, whatever else the device says. */
 function noteUptime(o: DeviceObs, uptime: number | null, at: number): void {
   if (uptime === null) return;
-  if (o.lastUptime !== null && uptime + 1 < o.lastUptime) pushEvent(o.restarts, at);
+  if (o.lastUptime !== null && uptime + 1 < o.lastUptime) pushEvent(o, 'restarts', at);
   o.lastUptime = uptime;
 }
 
@@ -94,7 +147,7 @@ export function observe(o: DeviceObs, m: Observation): void {
   if (rssi !== null) o.rssi = rssi;
   switch (m.kind) {
     case 'sensor': {
-      const key = (['temperature', 'humidity', 'pressure'] satisfies Array<Field<Esp32C3Sensor>>).map((f) => String(p[f])).join('|');
+      const key = `${String(p['temperature' satisfies Field<Esp32C3Sensor>])}|${String(p['humidity' satisfies Field<Esp32C3Sensor>])}|${String(p['pressure' satisfies Field<Esp32C3Sensor>])}`;
       o.stuckRun = key === o.lastReading ? o.stuckRun + 1 : 0;
       o.lastReading = key;
       o.lastSensorAt = m.at;
@@ -128,7 +181,7 @@ export function observe(o: DeviceObs, m: Observation): void {
       const restarts = n(p['restart_count' satisfies Field<M>]);
       if (restarts !== null) {
         if (o.lastRestartCount !== null && restarts > o.lastRestartCount) {
-          for (let i = 0; i < Math.min(restarts - o.lastRestartCount, MAX_EVENTS); i++) pushEvent(o.restarts, m.at);
+          for (let i = 0; i < Math.min(restarts - o.lastRestartCount, MAX_EVENTS); i++) pushEvent(o, 'restarts', m.at);
         }
         o.lastRestartCount = restarts;
       }
@@ -148,7 +201,7 @@ export function observe(o: DeviceObs, m: Observation): void {
       if (event === ('reading' satisfies Event)) { o.sensorUs = n(p.read_time_us) ?? o.sensorUs; o.lastSensorAt = m.at; }
       if (event === ('perf-analysis' satisfies Event)) { o.reported = p.status === 'Degraded' ? 1 : o.reported ?? 0; noteUptime(o, n(p.uptime), m.at); }
       if (event === ('audio-health' satisfies Event)) o.reported = p.healthy === false ? 1 : 0;
-      if (event === ('boot' satisfies Event)) pushEvent(o.restarts, m.at);
+      if (event === ('boot' satisfies Event)) pushEvent(o, 'restarts', m.at);
       break;
     }
     case 'presence':
@@ -156,17 +209,17 @@ export function observe(o: DeviceObs, m: Observation): void {
       break;
     case 'ota-progress': {
       const state = p['state' satisfies Field<OtaProgress>];
-      if (typeof state === 'string' && FAILED_OTA.has(state)) pushEvent(o.otaFailures, m.at);
+      if (typeof state === 'string' && FAILED_OTA.has(state)) pushEvent(o, 'otaFailures', m.at);
       break;
     }
     case 'steel-result': {
       // The older result shape says status "failed"; aws-iot-steel's ProgramResult says success: false.
       const status = p['status' satisfies Field<SteelResult>];
-      if ((typeof status === 'string' && FAILED_STEEL.has(status)) || p['success' satisfies Field<SteelProgramResult>] === false) pushEvent(o.steelFailures, m.at);
+      if ((typeof status === 'string' && FAILED_STEEL.has(status)) || p['success' satisfies Field<SteelProgramResult>] === false) pushEvent(o, 'steelFailures', m.at);
       break;
     }
     case 'steel-status':
-      if (p['status' satisfies Field<SteelProgramStatus>] === 'Failed') pushEvent(o.steelFailures, m.at);
+      if (p['status' satisfies Field<SteelProgramStatus>] === 'Failed') pushEvent(o, 'steelFailures', m.at);
       break;
     default:
       break;
@@ -183,5 +236,5 @@ export function errorLoadAt(o: DeviceObs, at: number): number {
 
 export function observeInvalid(o: DeviceObs, at: number): void {
   o.lastSeen = Math.max(o.lastSeen, at);
-  pushEvent(o.invalid, at);
+  pushEvent(o, 'invalid', at);
 }

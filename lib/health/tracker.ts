@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto';
 
 import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { makeAlert, type FleetAlert, type Severity } from '../alert-shape';
-import { effectiveFactors, factorFor, type HealthConfig } from './config';
-import { EVENT_FACTORS, explain, scoreFactor, type FactorResult, type FactorScore } from './factors';
-import { emptyObs, observe, observeInvalid, type DeviceObs } from './observations';
+import { effectiveFactors, factorFor, type FactorConfig, type FactorName, type HealthConfig } from './config';
+import { CODE_UNKNOWN, CODE_WARNING, FactorValues, MAX_FACTORS, STATUS_OF_CODE, layoutOf, statusCode, type FactorLayout } from './factor-state';
+import { explain, factorValue, reasonFor, type FactorResult, type FactorScore } from './factors';
+import { emptyObs, observe, observeInvalid, ownObs, restoredObs, type DeviceObs } from './observations';
 
 export type HealthState = 'healthy' | 'degraded' | 'critical' | 'offline' | 'unknown';
 export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'degraded', 'critical', 'offline', 'unknown'];
@@ -21,23 +22,96 @@ const ALERTS: Readonly<Partial<Record<HealthState, { name: string; severity: Sev
   offline: { name: 'DeviceOffline', severity: 'major' },
 };
 
-/** A device's live health record. It is its own snapshot: the registry keeps a reference and copies it at flush. */
-export interface DeviceHealth {
-  readonly v: 1;
-  readonly id: string;
+/** Labels of a device that has none: one frozen object for all of them, not one each. */
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * A device's live health record. It is its own snapshot: the registry keeps a reference and copies
+ * it at flush (toJSON gives the snapshot's shape, the same as before the compact form).
+ *
+ * Its factors are held compactly (factor-state.ts): the layout of the configuration and kind it was
+ * scored with, two bits of status a factor, the values in the tracker's typed-array pages; `factors`
+ * builds the familiar objects when asked. A restored snapshot whose factors do not fit a layout
+ * (another configuration's thresholds, a status no layout has) keeps them as they came, until the
+ * device's next evaluation replaces them.
+ */
+export class DeviceHealth implements HealthSnapshot {
   config: ConfigStamp;
   obs: DeviceObs;
-  arch: string | null;
-  labels: Record<string, string>;
-  state: HealthState;
-  score: number;
+  arch: string | null = null;
+  labels: Record<string, string> = NO_LABELS;
+  state: HealthState = 'unknown';
+  score = 100;
   since: number;
-  factors: FactorScore[];
-  pending: HealthState | null;
-  pendingCount: number;
-  silentAfter: number;
-  alertStartsAt: number | null;
-  offlineCause: 'silence' | 'presence' | null;
+  pending: HealthState | null = null;
+  pendingCount = 0;
+  silentAfter = Infinity;
+  alertStartsAt: number | null = null;
+  offlineCause: 'silence' | 'presence' | null = null;
+  /** The statuses, two bits a factor of `layout`. */
+  packed = 0;
+  /** Null before the first evaluation (no factors) and while `legacy` holds them. */
+  layout: FactorLayout | null = null;
+  legacy: FactorScore[] | null = null;
+
+  constructor(readonly id: string, private readonly values: FactorValues, private readonly slot: number, config: ConfigStamp, obs: DeviceObs, at: number) {
+    this.config = config;
+    this.obs = obs;
+    this.since = at;
+  }
+
+  get v(): 1 {
+    return 1;
+  }
+
+  /** The factors as objects, built on each call (for messages, the journal, tests); scoring never needs them. */
+  get factors(): FactorScore[] {
+    if (this.legacy) return this.legacy;
+    const l = this.layout;
+    if (!l) return [];
+    const out: FactorScore[] = new Array(l.size);
+    for (let i = 0; i < l.size; i++) out[i] = l.score(i, statusCode(this.packed, i), this.values.get(this.slot, i));
+    return out;
+  }
+
+  /** The value of factor `i` of the layout (meaningful when its status is known). */
+  valueAt(i: number): number {
+    return this.values.get(this.slot, i);
+  }
+
+  /** Adopts an evaluation: its layout, statuses and values. */
+  take(layout: FactorLayout, packed: number, values: Float64Array, score: number): void {
+    this.layout = layout;
+    this.packed = packed;
+    this.legacy = null;
+    this.values.set(this.slot, values, layout.size);
+    this.score = score;
+  }
+
+  /** Takes restored factors: compact when they fit `layout`, as they came otherwise. */
+  restoreFactors(factors: FactorScore[], layout: FactorLayout, scratch: Float64Array): void {
+    const packed = layout.pack(factors, scratch);
+    if (packed === null) {
+      this.legacy = factors;
+      this.layout = null;
+      return;
+    }
+    this.layout = layout;
+    this.packed = packed;
+    this.legacy = null;
+    this.values.set(this.slot, scratch, layout.size);
+  }
+
+  /** The snapshot's shape, key for key as the record was before the compact form (the persisted format). */
+  toJSON(): Record<string, unknown> {
+    // The shared empty lists and labels as objects of their own: a copy that writes an object
+    // met twice as null (plainCopy) must see what a record of its own would have held.
+    return {
+      v: 1, id: this.id, config: this.config, obs: ownObs(this.obs), arch: this.arch, labels: this.labels === NO_LABELS ? {} : this.labels, state: this.state, score: this.score,
+      since: this.since, factors: this.factors, pending: this.pending, pendingCount: this.pendingCount, silentAfter: this.silentAfter,
+      alertStartsAt: this.alertStartsAt, offlineCause: this.offlineCause,
+    };
+  }
 }
 
 export interface ConfigStamp {
@@ -119,6 +193,9 @@ export function classify(worstFactor: number, score: number, measured: number, c
   return worst === 2 ? 'critical' : worst === 1 ? 'degraded' : measured > 0 ? 'healthy' : 'unknown';
 }
 
+/** What most messages change: nothing to send. One frozen answer, not two objects a message. */
+const NO_UPDATE: HealthUpdate = Object.freeze({ change: null, alerts: Object.freeze([]) as unknown as FleetAlert[] });
+
 const emptyCounts = (): Record<HealthState, number> => ({ healthy: 0, degraded: 0, critical: 0, offline: 0, unknown: 0 });
 
 export class HealthTracker {
@@ -132,8 +209,10 @@ export class HealthTracker {
    * returns without visiting 100,000 devices.
    */
   private nextSilent = Infinity;
+  /** Every device's factor values. */
+  private readonly values = new FactorValues();
   /** Where an evaluation is scored before it is known whether the device takes it (reused, no allocation). */
-  private scratch: FactorScore[] = [];
+  private readonly scratch = new Float64Array(MAX_FACTORS);
 
   constructor(config: HealthConfig, private readonly source = 'fleet-health') {
     this.config = config;
@@ -164,10 +243,7 @@ export class HealthTracker {
   }
 
   private create(id: string, kind: DeviceKind | null, at: number): DeviceHealth {
-    const d: DeviceHealth = {
-      v: 1, id, config: this.stamp, obs: emptyObs(kind, at), arch: null, labels: {}, state: 'unknown', score: 100, since: at, factors: [],
-      pending: null, pendingCount: 0, silentAfter: Infinity, alertStartsAt: null, offlineCause: null,
-    };
+    const d = new DeviceHealth(id, this.values, this.values.alloc(), this.stamp, emptyObs(kind, at), at);
     this.devices.set(id, d);
     this.counts.unknown++;
     return d;
@@ -177,13 +253,13 @@ export class HealthTracker {
   observe(m: HealthInput, config: HealthConfig = this.config): HealthUpdate {
     let d = this.devices.get(m.id);
     // A replayed retained message says what the device last said, not that it is alive now.
-    if (m.retained && m.kind !== 'presence') return { change: null, alerts: [] };
+    if (m.retained && m.kind !== 'presence') return NO_UPDATE;
     if (!d) d = this.create(m.id, m.deviceKind, m.at);
     if (m.deviceKind) d.obs.kind = m.deviceKind;
     if (m.arch) d.arch = m.arch;
-    if (m.labels) d.labels = { ...m.labels };
+    if (m.labels) d.labels = sameLabels(d.labels, m.labels) ? d.labels : copyLabels(m.labels);
     const lastSeen = d.obs.lastSeen;
-    observe(d.obs, { kind: m.kind, payload: m.payload, at: m.at, online: m.online });
+    observe(d.obs, m);
     if (m.retained) d.obs.lastSeen = lastSeen;
     this.setSilentAfter(d);
     return this.evaluate(d, config, m.at, m.kind === 'presence' ? 'presence' : 'message');
@@ -206,19 +282,21 @@ export class HealthTracker {
    */
   private evaluate(d: DeviceHealth, config: HealthConfig, now: number, cause: StateChange['cause']): HealthUpdate {
     const list = effectiveFactors(config, d.obs.kind);
-    const factors = this.scratch;
-    if (factors.length > list.length) factors.length = list.length;
+    const layout = layoutOf(list);
+    const values = this.scratch;
+    let packed = 0;
     let cost = 0;
     let measured = 0;
     let worst = 0;
-    for (let i = 0; i < list.length; i++) {
-      const [name, fc] = list[i];
-      const r = scoreFactor(name, fc, d.obs, config, now, factors[i]);
-      factors[i] = r;
-      cost += r.cost;
-      if (r.status !== 'unknown' && !EVENT_FACTORS.has(name)) measured++;
-      if (r.status === 'critical') worst = 2;
-      else if (r.status === 'warning' && worst < 1) worst = 1;
+    for (let i = 0; i < layout.size; i++) {
+      const v = factorValue(layout.names[i], d.obs, config, now);
+      const code = layout.judge(i, v);
+      values[i] = v ?? 0;
+      packed |= code << (i << 1);
+      cost += layout.cost(i, code);
+      if (code !== CODE_UNKNOWN && !layout.event[i]) measured++;
+      if (code > CODE_WARNING) worst = 2;
+      else if (code === CODE_WARNING && worst < 1) worst = 1;
     }
     const score = Math.max(0, 100 - cost);
     d.config = this.stamp;
@@ -228,8 +306,8 @@ export class HealthTracker {
     if (candidate === d.state) {
       d.pending = null;
       d.pendingCount = 0;
-      this.take(d, score);
-      return { change: null, alerts: [] };
+      d.take(layout, packed, values, score);
+      return NO_UPDATE;
     }
     // Offline is decided by time or by the broker, and any message ends it: no confirmation wait.
     const immediate = candidate === 'offline' || d.state === 'offline' || d.state === 'unknown';
@@ -237,18 +315,10 @@ export class HealthTracker {
       d.pendingCount = d.pending === candidate ? d.pendingCount + 1 : 1;
       d.pending = candidate;
       const needed = RANK[candidate] > RANK[d.state] ? config.hysteresis.raiseAfter : config.hysteresis.clearAfter;
-      if (d.pendingCount < needed) return { change: null, alerts: [] };
+      if (d.pendingCount < needed) return NO_UPDATE;
     }
-    this.take(d, score);
+    d.take(layout, packed, values, score);
     return this.apply(d, candidate, now, cause);
-  }
-
-  /** Makes the evaluation in `scratch` the device's own; its old array becomes the next scratch. */
-  private take(d: DeviceHealth, score: number): void {
-    const old = d.factors;
-    d.factors = this.scratch;
-    this.scratch = old;
-    d.score = score;
   }
 
   private apply(d: DeviceHealth, next: HealthState, now: number, cause: StateChange['cause']): HealthUpdate {
@@ -277,7 +347,7 @@ export class HealthTracker {
       const summary = this.describe(d, now);
       alerts.push(makeAlert({
         name: is.name, severity: is.severity, device: d.id, labels, source: this.source, summary, startsAt: now,
-        details: { state: next, score: d.score, factors: this.explained(d).filter((f) => f.status === 'warning' || f.status === 'critical') },
+        details: { state: next, score: d.score, factors: this.explained(d, true) },
       }));
     }
     return {
@@ -289,10 +359,27 @@ export class HealthTracker {
     };
   }
 
-  /** The factors with their reasons, for messages people read. */
-  explained(d: DeviceHealth): FactorResult[] {
-    const list = effectiveFactors(this.config, d.obs.kind);
-    return d.factors.map((f, i) => explain(f, list[i]?.[0] === f.factor ? list[i][1] : factorFor(this.config, d.obs.kind, f.factor)));
+  /** The factors with their reasons, for messages people read; `troubled`: only those in warning or critical. */
+  explained(d: DeviceHealth, troubled = false): FactorResult[] {
+    const kind = d.obs.kind;
+    const list = effectiveFactors(this.config, kind);
+    const fcAt = (i: number, name: FactorName): FactorConfig => (list[i]?.[0] === name ? list[i][1] : factorFor(this.config, kind, name));
+    const out: FactorResult[] = [];
+    const l = d.layout;
+    if (!l) {
+      for (const [i, f] of d.factors.entries()) if (!troubled || f.status === 'warning' || f.status === 'critical') out.push(explain(f, fcAt(i, f.factor)));
+      return out;
+    }
+    // Straight from the compact state: no factor objects in between.
+    for (let i = 0; i < l.size; i++) {
+      const code = statusCode(d.packed, i);
+      if (troubled && code < CODE_WARNING) continue;
+      const name = l.names[i];
+      const status = STATUS_OF_CODE[code];
+      const value = code === CODE_UNKNOWN ? null : d.valueAt(i);
+      out.push({ factor: name, status, cost: l.cost(i, code), value, warn: l.warn[i], crit: l.crit[i], reason: reasonFor(name, status, value, l.warn[i], l.crit[i], fcAt(i, name)) });
+    }
+    return out;
   }
 
   describe(d: DeviceHealth, now: number): string {
@@ -301,7 +388,7 @@ export class HealthTracker {
       const silentS = Math.round((now - d.obs.lastSeen) / 1000);
       return `${d.id} is offline: no message for ${silentS} s (limit ${Math.round(this.limitMs(d) / 1000)} s)`;
     }
-    const bad = this.explained(d).filter((f) => f.status === 'critical' || f.status === 'warning').sort((a, b) => b.cost - a.cost);
+    const bad = this.explained(d, true).sort((a, b) => b.cost - a.cost);
     const why = bad.length ? `: ${bad.slice(0, 3).map((f) => f.reason).join('; ')}` : '';
     return `${d.id} is ${d.state} (score ${d.score})${why}`;
   }
@@ -352,7 +439,7 @@ export class HealthTracker {
       at: now, total: this.devices.size, byState: { ...this.counts }, byKind, config: this.stamp,
       worst: worst.slice(0, worstCount).map((d) => ({
         device: d.id, state: d.state, score: d.score,
-        reasons: d.state === 'offline' ? [this.describe(d, now)] : this.explained(d).filter((f) => f.status === 'critical' || f.status === 'warning').map((f) => f.reason),
+        reasons: d.state === 'offline' ? [this.describe(d, now)] : this.explained(d, true).map((f) => f.reason),
       })),
     };
   }
@@ -369,10 +456,17 @@ export class HealthTracker {
     this.counts[d.state]--;
     const pending = typeof s.pending === 'string' && (HEALTH_STATES as string[]).includes(s.pending) ? s.pending : null;
     const pendingCount = pending !== null && Number.isInteger(s.pendingCount) ? Number(s.pendingCount) : 0;
-    Object.assign(d, {
-      obs: { ...s.obs, lastSeen: Math.max(s.obs.lastSeen, lastSeen) }, state: s.state, score: s.score, since: s.since, factors: s.factors,
-      alertStartsAt: s.alertStartsAt, offlineCause: s.offlineCause, arch, labels, pending, pendingCount,
-    });
+    d.obs = restoredObs(s.obs, Math.max(s.obs.lastSeen, lastSeen));
+    d.state = s.state;
+    d.score = s.score;
+    d.since = s.since;
+    d.restoreFactors(s.factors, layoutOf(effectiveFactors(this.config, d.obs.kind)), this.scratch);
+    d.alertStartsAt = s.alertStartsAt;
+    d.offlineCause = s.offlineCause;
+    d.arch = arch;
+    d.labels = Object.keys(labels).length === 0 ? NO_LABELS : labels;
+    d.pending = pending;
+    d.pendingCount = pendingCount;
     this.counts[d.state]++;
     this.setSilentAfter(d);
   }
@@ -382,6 +476,23 @@ export class HealthTracker {
     if (d.silentAfter < this.nextSilent) this.nextSilent = d.silentAfter;
   }
 
+}
+
+/** Equal own labels (the node sends the same ones with every message): the record keeps its object. */
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in b) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) continue;
+    if (!Object.prototype.hasOwnProperty.call(a, k) || a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(a).length;
+}
+
+function copyLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const copy = { ...labels };
+  return Object.keys(copy).length === 0 ? NO_LABELS : copy;
 }
 
 const isFactorScore = (x: unknown): boolean => {

@@ -75,6 +75,14 @@ export interface WaveCounts {
   failed: number; rolledBack: number; rejected: number; timedOut: number; canceled: number;
 }
 
+/** The last health-margin comparison of a wave: mean scores per kind, updated against not yet updated. */
+export interface GateView {
+  readonly held: boolean;
+  readonly margin: number;
+  readonly kinds: ReadonlyArray<{ readonly kind: string; readonly updated: number; readonly updatedDevices: number; readonly waiting: number; readonly waitingDevices: number }>;
+  readonly at: number;
+}
+
 export interface RolloutSummary {
   readonly id: string;
   readonly status: RolloutStatus;
@@ -82,7 +90,8 @@ export interface RolloutSummary {
   readonly waveName: string | null;
   readonly waveState: WaveState;
   readonly note: string | null;
-  readonly waves: ReadonlyArray<{ readonly name: string; readonly size: number; readonly counts: WaveCounts }>;
+  /** `gate`: the wave's last health-margin comparison (in memory: null again after a restart until it is next judged). */
+  readonly waves: ReadonlyArray<{ readonly name: string; readonly size: number; readonly counts: WaveCounts; readonly gate: GateView | null }>;
   readonly totals: WaveCounts;
   readonly refused: number;
 }
@@ -137,6 +146,8 @@ export class Rollout {
   private readonly unconfirmed = new Set<string>();
   /** Download percent per device: shown, never journaled. */
   private readonly percent = new Map<string, number>();
+  /** Each wave's last health-margin comparison: shown, never journaled. */
+  private readonly gates = new Map<number, GateView>();
 
   /** The step's changed records (by identity: cheaper than hashing journal keys) and whether the rollout record changed. */
   private step: { devices: Set<DeviceRecord>; meta: boolean; effects: RolloutEffect[]; events: RolloutEvent[] } | null = null;
@@ -266,7 +277,7 @@ export class Rollout {
     const w = this.meta.waves[this.meta.wave];
     return {
       id: this.meta.id, status: this.meta.status, wave: this.meta.wave, waveName: w ? w.name : null, waveState: this.meta.waveState, note: this.meta.note,
-      waves: this.meta.waves.map((x, i) => ({ name: x.name, size: x.size, counts: { ...this.counts[i] } })), totals, refused: this.refused,
+      waves: this.meta.waves.map((x, i) => ({ name: x.name, size: x.size, counts: { ...this.counts[i] }, gate: this.gates.get(i) ?? null })), totals, refused: this.refused,
     };
   }
 
@@ -460,7 +471,7 @@ export class Rollout {
     }
     if (meta.wave === meta.waves.length - 1) { this.finish(at); return; }
     if (meta.waveState !== 'soaking') {
-      const hold = this.healthMarginProblem(meta.wave, health);
+      const hold = this.healthMarginProblem(meta.wave, health, at);
       if (hold !== null) {
         if (meta.waveState !== 'held' || meta.note !== hold) {
           meta.waveState = 'held';
@@ -483,8 +494,11 @@ export class Rollout {
     this.startWave(meta.wave + 1, at);
   }
 
-  /** Null when the wave's updated devices score no worse than the not-yet-updated ones of their kind (by more than the margin). */
-  private healthMarginProblem(wave: number, health: HealthLookup | undefined): string | null {
+  /**
+   * Null when the wave's updated devices score no worse than the not-yet-updated ones of their kind
+   * (by more than the margin), else why the wave is held. Keeps the comparison for the summary.
+   */
+  private healthMarginProblem(wave: number, health: HealthLookup | undefined, at: number): string | null {
     if (!health) return null;
     const updated = new Map<string, { sum: number; n: number }>();
     const waiting = new Map<string, { sum: number; n: number }>();
@@ -497,16 +511,21 @@ export class Rollout {
       if (!h || !Number.isFinite(h.score)) continue;
       add(d.phase === 'SUCCEEDED' ? updated : waiting, d.kind, h.score);
     }
+    const margin = this.meta.plan.healthGate.margin;
+    const kinds: Array<GateView['kinds'][number]> = [];
+    let problem: string | null = null;
     for (const [kind, u] of updated) {
       const w = waiting.get(kind);
       if (!w) continue;
       const mu = u.sum / u.n;
       const mw = w.sum / w.n;
-      if (mw - mu > this.meta.plan.healthGate.margin) {
-        return `${kind}: updated devices score ${mu.toFixed(1)} on average, not-yet-updated ${mw.toFixed(1)}; more than the margin of ${this.meta.plan.healthGate.margin} apart`;
+      kinds.push({ kind, updated: Math.round(mu * 10) / 10, updatedDevices: u.n, waiting: Math.round(mw * 10) / 10, waitingDevices: w.n });
+      if (problem === null && mw - mu > margin) {
+        problem = `${kind}: updated devices score ${mu.toFixed(1)} on average, not-yet-updated ${mw.toFixed(1)}; more than the margin of ${margin} apart`;
       }
     }
-    return null;
+    this.gates.set(wave, { held: problem !== null, margin, kinds, at });
+    return problem;
   }
 
   private checkAbortCriteria(at: number): void {

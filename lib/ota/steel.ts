@@ -6,8 +6,11 @@
  * {"Downloading":{"progress_percent":42.0}} / {"Failed":{"error":"..."}} / {"RolledBack":{"reason":"..."}}.
  * `downloads/{id}/firmware-request` (request_id, firmware_version, device_id, requested_at) is the
  * device asking for a download URL: it has started on the download.
+ *
+ * Both are routes of the topic map; fleet-decode reads them, through `STEEL_OTA_READINGS`, into the
+ * reading our own ota/progress/{device} gives, so fleet-ota takes one shape from either firmware.
  */
-import { STEEL_STATUS_MAP } from '../../firmware/contract/ota';
+import { STEEL_OTA_ROUTE, STEEL_STATUS_MAP } from '../../firmware/contract/ota';
 import type { FieldResult } from './manifest';
 import { progressOf, type OtaProgress } from './progress';
 
@@ -68,3 +71,24 @@ export function parseSteelFirmwareRequest(input: unknown): FieldResult<OtaProgre
     { job_id: 'request_id' },
   );
 }
+
+/** What fleet-decode's normaliser returns (lib/decode/normalise.ts `Normalised`). */
+export type SteelOtaReading =
+  | { readonly ok: true; readonly payload: Record<string, unknown> }
+  | { readonly ok: false; readonly path: string; readonly reason: string };
+
+function reading(r: FieldResult<OtaProgress>, receivedAt: number): SteelOtaReading {
+  if (!r.ok) return { ok: false, path: r.field === 'payload' ? '' : `/${r.field.replace(/\./g, '/')}`, reason: r.reason };
+  const { timestamp, ...rest } = r.value;
+  // The same fields as a decoded ota/progress reading: timestamp in epoch ms, and where it came from.
+  return { ok: true, payload: { ...rest, timestamp: timestamp ?? receivedAt, time_source: timestamp === undefined ? 'received' : 'device' } };
+}
+
+/**
+ * fleet-decode's reading of each Steel OTA route, from a body its schema passed: the ota-progress
+ * shape (job_id, state, progress, firmware_version, reason, timestamp, time_source).
+ */
+export const STEEL_OTA_READINGS: ReadonlyMap<string, (body: Readonly<Record<string, unknown>>, receivedAt: number) => SteelOtaReading> = new Map([
+  [STEEL_OTA_ROUTE.status, (body: Readonly<Record<string, unknown>>, at: number) => reading(parseSteelStatus(body), at)],
+  [STEEL_OTA_ROUTE.firmwareRequest, (body: Readonly<Record<string, unknown>>, at: number) => reading(parseSteelFirmwareRequest(body), at)],
+]);

@@ -39,14 +39,30 @@ const DOWNLINK_KINDS: ReadonlySet<MessageKind> = new Set(['ota-command', 'config
 
 export type PresenceChange = 'online' | 'offline' | null;
 
+/**
+ * A record with every field in place from the start, `health` included: a field added later moves
+ * the record's properties out of the object into a separate store (40 B more a device).
+ */
+function makeRecord(r: Omit<DeviceRecord, 'health'> & { health?: unknown }): DeviceRecord {
+  return {
+    id: r.id, kind: r.kind, arch: r.arch, firmware: r.firmware, firstSeen: r.firstSeen, lastSeen: r.lastSeen, online: r.online,
+    session: r.session, last: r.last, labels: r.labels, health: r.health,
+  };
+}
+
+const RECORD_FIELDS: ReadonlySet<string> = new Set(['id', 'kind', 'arch', 'firmware', 'firstSeen', 'lastSeen', 'online', 'session', 'last', 'labels', 'health']);
+
 export class DeviceTable {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly dirty = new Set<string>();
   /** Readings of new ids refused because the table was full. */
   refused = 0;
 
-  /** `maxDevices` bounds the ids any publisher can create; devices already known are always updated. */
-  constructor(readonly maxDevices = Infinity) {}
+  /**
+   * `maxDevices` bounds the ids any publisher can create; devices already known are always updated.
+   * `trackChanges` false: nothing persists the table, so no dirty set grows to the size of the fleet.
+   */
+  constructor(readonly maxDevices = Infinity, private readonly trackChanges = true) {}
 
   get full(): boolean {
     return this.devices.size >= this.maxDevices;
@@ -80,7 +96,7 @@ export class DeviceTable {
     const deviceTime = s.payload.time_source === 'device' && typeof s.payload.timestamp === 'number' ? s.payload.timestamp : null;
     const at = s.retained ? Math.min(deviceTime ?? s.at, s.at) : s.at;
     if (!rec) {
-      rec = { id: s.id, kind: s.kind, arch: s.arch, firmware: s.firmware, firstSeen: at, lastSeen: at, online: false, session: null, last: {}, labels: {} };
+      rec = makeRecord({ id: s.id, kind: s.kind, arch: s.arch, firmware: s.firmware, firstSeen: at, lastSeen: at, online: false, session: null, last: {}, labels: {} });
       this.devices.set(s.id, rec);
     }
     if (s.kind) rec.kind = s.kind;
@@ -88,7 +104,7 @@ export class DeviceTable {
     if (s.firmware) rec.firmware = s.firmware;
     if (!s.retained && at > rec.lastSeen) rec.lastSeen = at;
     rec.last[s.messageKind] = s.payload;
-    this.dirty.add(s.id);
+    this.changed(s.id);
 
     if (s.messageKind === 'presence') return this.applyPresence(rec, s.payload, wasOnline);
     if (s.retained) return null;
@@ -119,7 +135,7 @@ export class DeviceTable {
     const rec = this.devices.get(id);
     if (!rec || !rec.online) return false;
     rec.online = false;
-    this.dirty.add(id);
+    this.changed(id);
     return true;
   }
 
@@ -127,7 +143,7 @@ export class DeviceTable {
     const rec = this.devices.get(id);
     if (!rec) return false;
     rec.health = health;
-    this.dirty.add(id);
+    this.changed(id);
     return true;
   }
 
@@ -135,7 +151,7 @@ export class DeviceTable {
     const rec = this.devices.get(id);
     if (!rec) return false;
     rec.labels = { ...rec.labels, ...labels };
-    this.dirty.add(id);
+    this.changed(id);
     return true;
   }
 
@@ -143,7 +159,7 @@ export class DeviceTable {
   /** Forgets a device (its key is deleted at the next flush), making room under the cap. */
   remove(id: string): boolean {
     if (!this.devices.delete(id)) return false;
-    this.dirty.add(id);
+    this.changed(id);
     return true;
   }
 
@@ -155,7 +171,12 @@ export class DeviceTable {
       current.labels = { ...rec.labels, ...current.labels };
       return;
     }
-    this.devices.set(rec.id, { ...rec, last: { ...(current?.last ?? {}), ...rec.last } });
+    const restored = makeRecord({ ...rec, last: { ...(current?.last ?? {}), ...rec.last } });
+    // Fields this version does not know are kept (as data, "__proto__" included), after the known ones.
+    for (const k of Object.keys(rec)) {
+      if (!RECORD_FIELDS.has(k)) Object.defineProperty(restored, k, { value: (rec as unknown as Record<string, unknown>)[k], enumerable: true, writable: true, configurable: true });
+    }
+    this.devices.set(rec.id, restored);
   }
 
   /** The ids changed since the last call, each with its record. */
@@ -168,7 +189,11 @@ export class DeviceTable {
 
   /** Puts ids back in the dirty set after a failed write, so the next flush retries them. */
   markDirty(ids: readonly string[]): void {
-    for (const id of ids) this.dirty.add(id);
+    for (const id of ids) this.changed(id);
+  }
+
+  private changed(id: string): void {
+    if (this.trackChanges) this.dirty.add(id);
   }
 
   get dirtyCount(): number {

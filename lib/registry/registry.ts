@@ -56,7 +56,7 @@ export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; err
 
   constructor(store: KeyValueStore | null, options: RegistryOptions) {
     super();
-    this.table = new DeviceTable(options.maxDevices ?? DEFAULT_MAX_DEVICES);
+    this.table = new DeviceTable(options.maxDevices ?? DEFAULT_MAX_DEVICES, store !== null);
     this.name = options.name ?? 'fleet-registry';
     this.persistence = store ? new RegistryPersistence(this.table, store, options.flushMs, (err) => this.report(err)) : null;
     this.ready = this.persistence ? this.persistence.load() : Promise.resolve(0);

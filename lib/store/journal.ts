@@ -19,6 +19,8 @@ export interface JournalStats {
   /** Lines at open that could not be read (a torn last write, or damage). */
   readonly damaged: number;
   readonly commits: number;
+  /** fdatasync calls (commits and compactions): what a group commit saves. */
+  readonly syncs: number;
   readonly compactions: number;
 }
 
@@ -40,6 +42,7 @@ export class Journal {
   private loaded = 0;
   private damaged = 0;
   private commits = 0;
+  private syncs = 0;
   private compactions = 0;
   private readonly compactRatio: number;
   private readonly sync: boolean;
@@ -62,7 +65,7 @@ export class Journal {
   }
 
   get stats(): JournalStats {
-    return { loaded: this.loaded, damaged: this.damaged, commits: this.commits, compactions: this.compactions };
+    return { loaded: this.loaded, damaged: this.damaged, commits: this.commits, syncs: this.syncs, compactions: this.compactions };
   }
 
   has(key: string): boolean {
@@ -114,7 +117,7 @@ export class Journal {
     const text = `${lines.join('\n')}\n`;
     const bytes = Buffer.byteLength(text);
     fs.writeSync(this.fd, text);
-    if (this.sync) fs.fdatasyncSync(this.fd);
+    if (this.sync) { fs.fdatasyncSync(this.fd); this.syncs++; }
     this.fileBytes += bytes;
     this.commits++;
     for (const [key, s] of applied) {
@@ -148,7 +151,7 @@ export class Journal {
         if (chunk.length >= 1000) out();
       }
       out();
-      if (this.sync) fs.fdatasyncSync(fd);
+      if (this.sync) { fs.fdatasyncSync(fd); this.syncs++; }
       fs.closeSync(fd);
       fs.renameSync(tmp, this.file);
       this.syncDir();

@@ -1,7 +1,7 @@
 /**
  * fleet-decode: MQTT or serial traffic in; output 1 validated, normalised readings; output 2 rejects.
  */
-import type { NodeMessageInFlow } from 'node-red';
+import type { NodeMessageInFlow, NodeStatus } from 'node-red';
 
 import { parseDecodeConfig, type DecodeConfig } from '../../lib/decode/config';
 import { Decoder } from '../../lib/decode/decoder';
@@ -23,7 +23,9 @@ export = defineNode<DecodeConfig, InMessage>({
     const fleet = registryOf(RED, typeof def.registry === 'string' ? def.registry : undefined);
     let decoded = 0;
     let rejected = 0;
-    const showCounts = (): void => status.set(() => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('status.counts', { decoded, rejected }) }));
+    // One function for the status text, built only when the throttled badge shows it (not per message).
+    const counts = (): NodeStatus => ({ fill: rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('status.counts', { decoded, rejected }) });
+    const showCounts = (): void => status.set(counts);
     status.now({ fill: 'grey', shape: 'ring', text: t('status.waiting') });
 
     return {
@@ -38,7 +40,8 @@ export = defineNode<DecodeConfig, InMessage>({
           return;
         }
         decoded++;
-        fleet?.record(result.value);
+        // Our own command to a device is not a sign of life from it: only uplinks mark it seen.
+        if (result.value.direction === 'up') fleet?.record(result.value);
         const id = result.value.device.id;
         showCounts();
         send([writeDecoded(msg, result.value, id !== null ? fleet?.get(id) : undefined), null]);

@@ -1,18 +1,27 @@
 /** fleet-decode's output message: the decoded reading written onto the incoming message, as the help describes it. */
 import type { NodeMessageInFlow } from 'node-red';
 
+import { CONTRACT_VERSION } from '../../firmware/contract/schemas';
 import type { Decoded } from '../../lib/decode/decoder';
 import type { DeviceRecord } from '../../lib/registry/device-table';
 
 /** msg.contract says which rule read the message; one frozen object per rule, not one per message. */
 const CONTRACTS = new Map<string, Readonly<Record<string, unknown>>>();
+/** The usual case (this contract version, no broadcast target) by route id alone: no key built per message. */
+const CURRENT = new Map<string, Readonly<Record<string, unknown>>>();
 function contractOf(d: Decoded): Readonly<Record<string, unknown>> {
+  const usual = d.contractVersion === CONTRACT_VERSION && d.target === null;
+  if (usual) {
+    const c = CURRENT.get(d.route);
+    if (c) return c;
+  }
   const key = `${d.contractVersion}|${d.route}|${d.target ?? ''}`;
   let c = CONTRACTS.get(key);
   if (!c) {
     c = Object.freeze({ version: d.contractVersion, route: d.route, profile: d.profile, direction: d.direction, target: d.target });
     CONTRACTS.set(key, c);
   }
+  if (usual) CURRENT.set(d.route, c);
   return c;
 }
 

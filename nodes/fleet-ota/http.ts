@@ -87,7 +87,3 @@ export function serve(RED: NodeAPI, endpoint: Endpoint): () => void {
   return () => { live.delete(endpoint); };
 }
 
-/** The deployed controllers, for the admin endpoints. */
-export function liveControllers(): ReadonlySet<Endpoint> {
-  return live;
-}

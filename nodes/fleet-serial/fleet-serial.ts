@@ -5,9 +5,10 @@
  */
 import type { NodeMessageInFlow } from 'node-red';
 
-import { checkProvisioningConfig, checkSecrets, type ProvisioningSecrets } from '../../firmware/contract/provisioning';
-import { parseSerialConfig, portPathProblem, type SerialNodeConfig } from '../../lib/serial/config';
+import { checkSecrets, type ProvisioningSecrets } from '../../firmware/contract/provisioning';
+import { parseSerialConfig, type SerialNodeConfig } from '../../lib/serial/config';
 import type { ConnectionState, SerialConnection } from '../../lib/serial/connection';
+import { readProvisionRequest } from '../../lib/serial/provision-request';
 import { provision, provisionBatch, type ChannelLease, type ProvisionResult } from '../../lib/serial/provisioning';
 import { Redactor } from '../../lib/serial/redact';
 import type { Lease } from '../fleet-serial-port/pool';
@@ -19,11 +20,8 @@ import { CONSOLE_TOPIC, consoleTopic } from '../../firmware/contract/topics';
 type InMessage = NodeMessageInFlow & { port?: unknown };
 interface Credentials { wifiPassword?: string; mqttPassword?: string }
 
-const SECRET_FIELDS = ['password', 'wifi_password', 'mqtt_password', 'wifiPassword', 'mqttPassword'];
 const WARN_EVERY_MS = 10_000;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const own = (o: Record<string, unknown>, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Secrets: the node's credentials first, else the named environment variables. */
 function secretsOf(kit: NodeKit<SerialNodeConfig>): { ok: true; value: ProvisioningSecrets } | { ok: false; reason: string } {
@@ -95,17 +93,6 @@ export = defineNode<SerialNodeConfig, InMessage>({
       return { channel: l.connection, release: () => { void l.release(); } };
     };
 
-    const deviceConfig = (raw: unknown): Record<string, unknown> => {
-      if (!isRecord(raw)) throw new Error(`fleet-serial: payload: ${t('errors.payload')}`);
-      const found = SECRET_FIELDS.filter((k) => own(raw, k));
-      if (found.length > 0) {
-        // The refused message goes on to a catch node: take the secret out of it first.
-        for (const k of found) delete raw[k];
-        throw new Error(`fleet-serial: payload.${found[0]}: ${t('errors.secretInMessage')}`);
-      }
-      return { ...config.defaults, ...raw };
-    };
-
     const report = (results: readonly ProvisionResult[]): void => {
       const ok = results.filter((r) => r.ok).length;
       const last = results[results.length - 1];
@@ -124,43 +111,33 @@ export = defineNode<SerialNodeConfig, InMessage>({
           return;
         }
         if (!secrets.ok) throw new Error(`fleet-serial: credentials: ${secrets.reason}`);
+        const req = readProvisionRequest(msg.payload, msg.port, config.defaults, conn.path);
+        if (!req.ok) throw new Error(`fleet-serial: ${req.field}: ${req.reason ?? t(`errors.${req.code}`)}`);
         const first = seq;
-        if (Array.isArray(msg.payload)) {
-          const items = msg.payload.map((entry: unknown) => {
-            const { serial_port: port, ...rest } = deviceConfig(entry);
-            const path = port === undefined || port === '' ? conn.path : port;
-            const problem = portPathProblem(path);
-            if (problem) throw new Error(`fleet-serial: payload[].serial_port: ${problem}`);
-            return { port: path as string, config: rest };
-          });
-          seq += items.length;
-          const results = (await provisionBatch(items, channelFor, secrets.value, { firstSeq: first, timeoutMs: config.timeoutMs })).map(clean);
+        if (req.kind === 'batch') {
+          seq += req.items.length;
+          const results = (await provisionBatch(req.items, channelFor, secrets.value, { firstSeq: first, timeoutMs: config.timeoutMs })).map(clean);
           report(results);
           send([Object.assign(msg, { payload: results, topic: 'provision/batch' })]);
           return;
         }
-        const cfg = deviceConfig(msg.payload);
-        const path = msg.port === undefined || msg.port === '' ? conn.path : msg.port;
-        const problem = portPathProblem(path);
-        if (problem) throw new Error(`fleet-serial: msg.port: ${problem}`);
-        const checked = checkProvisioningConfig(cfg);
-        if (!checked.ok) throw new Error(`fleet-serial: payload.${checked.field}: ${checked.reason}`);
+        const { port: path, config: device } = req;
         seq++;
-        status.now({ fill: 'yellow', shape: 'ring', text: t('status.provisioning', { device: checked.value.device_id }) });
+        status.now({ fill: 'yellow', shape: 'ring', text: t('status.provisioning', { device: device.device_id }) });
         let result: ProvisionResult;
         try {
-          const ch = await channelFor(path as string);
+          const ch = await channelFor(path);
           try {
-            result = await provision(ch.channel, checked.value, secrets.value, { seq: first, timeoutMs: config.timeoutMs });
+            result = await provision(ch.channel, device, secrets.value, { seq: first, timeoutMs: config.timeoutMs });
           } finally {
             ch.release();
           }
         } catch (err) {
-          result = { ok: false, port: path as string, device_id: checked.value.device_id, code: 'port-gone', reason: err instanceof Error ? err.message : String(err), seq: first, ms: 0 };
+          result = { ok: false, port: path, device_id: device.device_id, code: 'port-gone', reason: err instanceof Error ? err.message : String(err), seq: first, ms: 0 };
         }
         result = clean(result);
         report([result]);
-        send([Object.assign(msg, { payload: result, topic: `provision/${checked.value.device_id}` })]);
+        send([Object.assign(msg, { payload: result, topic: `provision/${device.device_id}` })]);
       },
       async close() {
         conn.off('state', onState);

@@ -9,16 +9,18 @@ import path from 'node:path';
 import type { NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 
 import { SteelProgramRegistry, SteelProgramRejected } from '../../lib/steel/program';
-import { parseAction, parseSteelPushConfig, targetsFromMessage, versionProblem, MAX_SOURCE_CHARS, type SteelPushConfig, type Targets } from '../../lib/steel/push-config';
-import { SteelPusher, type Publish } from '../../lib/steel/pusher';
+import { parseSteelPushConfig, MAX_SOURCE_CHARS, type SteelPushConfig } from '../../lib/steel/push-config';
+import { readPushRequest } from '../../lib/steel/push-request';
+import { SteelPusher } from '../../lib/steel/pusher';
 import type { Outcome, ProgramSummary } from '../../lib/steel/push-tracker';
 import { readSteelUplink } from '../../lib/steel/uplink';
 import { compileSelector } from '../../lib/steel/selector';
-import { matchSteelTopic, programIdProblem } from '../../firmware/contract/steel';
+import { matchSteelTopic } from '../../firmware/contract/steel';
 import type { FleetAlert } from '../../lib/alert-shape';
 import { defineNode, type Send } from '../shared/kit';
 import { registryOf } from '../shared/registry-node';
 import { checkBodyErrors, registerSteelAdmin } from './admin';
+import { alertMsg, outcomeMsg, publishMsg, summaryMsg } from './messages';
 import { FLEET_STEEL_VERSION, migrations } from './migrations';
 
 type InMessage = NodeMessageInFlow & {
@@ -69,11 +71,6 @@ export = defineNode<SteelPushConfig, InMessage>({
       }));
     };
 
-    const outcomeMsg = (o: Outcome): NodeMessage => ({ topic: `${o.device}/${o.programId}`, payload: o } as NodeMessage);
-    const summaryMsg = (s: ProgramSummary, extra: Record<string, unknown> = {}): NodeMessage => ({ topic: s.programId, payload: s, ...extra } as NodeMessage);
-    const alertMsg = (a: FleetAlert): NodeMessage => ({ topic: a.name, payload: a } as NodeMessage);
-    const publishMsg = (p: Publish): NodeMessage => ({ topic: p.topic, payload: p.payload, qos: p.qos, retain: false, device: p.device, operation: p.operation, programId: p.programId } as NodeMessage);
-
     const emit = (send: Send, r: { outcomes: readonly Outcome[]; summaries: readonly ProgramSummary[]; alerts: readonly FleetAlert[] }): void => {
       if (r.outcomes.length === 0 && r.alerts.length === 0) return;
       send([null, r.outcomes.map(outcomeMsg), r.summaries.map((s) => summaryMsg(s)), r.alerts.map(alertMsg)]);
@@ -86,18 +83,6 @@ export = defineNode<SteelPushConfig, InMessage>({
     every(1000, () => {
       if (pusher && pusher.tracker.pendingCount() > 0) emit(sendLater, pusher.tick(Date.now()));
     });
-
-    const programSource = (msg: InMessage): string => {
-      if (config.sourceFrom === 'payload') {
-        const p = msg.payload;
-        const s = typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString('utf8') : null;
-        if (s === null) throw new Error('fleet-steel: msg.payload: expected the program as text');
-        if (s.length > MAX_SOURCE_CHARS) throw new Error(`fleet-steel: msg.payload: longer than ${MAX_SOURCE_CHARS} characters`);
-        return s;
-      }
-      if (config.sourceFrom === 'file') return readProgramFile(RED, typeof msg.file === 'string' && msg.file ? msg.file : config.file);
-      return config.source;
-    };
 
     return {
       ready() {
@@ -125,26 +110,12 @@ export = defineNode<SteelPushConfig, InMessage>({
         // downlinks when it decodes commands) is not a command: acting on it could loop a load back out.
         if (matchSteelTopic(msg.topic) !== null || (msg.contract !== null && typeof msg.contract === 'object')) return;
 
-        const action = msg.action === undefined ? { ok: true as const, value: config.action } : parseAction(msg.action, 'msg.action');
-        if (!action.ok) throw new Error(`fleet-steel: ${action.field}: ${action.reason}`);
-        const fromMsg = targetsFromMessage(msg.targets ?? msg.target, compileSelector);
-        if (fromMsg && !fromMsg.ok) throw new Error(`fleet-steel: ${fromMsg.field}: ${fromMsg.reason}`);
-        const targets: Targets | null = fromMsg?.ok ? fromMsg.value : config.targets;
-        if (!targets) throw new Error('fleet-steel: msg.targets: no targets: set them in the node or send msg.targets ("broadcast", a device id, a list, or {"selector": [...]})');
-        const programId = typeof msg.programId === 'string' && msg.programId ? msg.programId : config.programId;
-        const idProblem = programIdProblem(programId);
-        if (idProblem) throw new Error(`fleet-steel: programId: ${programId === '' ? 'no program id: set it in the node or send msg.programId' : idProblem}`);
-        const version = typeof msg.version === 'string' && msg.version ? msg.version : config.version;
-        const vp = versionProblem(version);
-        if (vp) throw new Error(`fleet-steel: version: ${vp}`);
-
-        const source = action.value === 'load' ? programSource(msg) : undefined;
+        const req = readPushRequest(msg, config, (file) => readProgramFile(RED, file), compileSelector);
+        if (!req.ok) throw new Error(`fleet-steel: ${req.field}: ${req.reason}`);
+        const { programId } = req.value;
         let r;
         try {
-          r = get().push({
-            action: action.value, programId, programName: typeof msg.programName === 'string' ? msg.programName : config.programName, version, source,
-            autoStart: typeof msg.autoStart === 'boolean' ? msg.autoStart : config.autoStart, targets, force: msg.force === true, parameters: msg.parameters,
-          }, now);
+          r = get().push(req.value, now);
         } catch (err) {
           if (err instanceof SteelProgramRejected) {
             rejected++;
@@ -156,7 +127,7 @@ export = defineNode<SteelPushConfig, InMessage>({
           throw err;
         }
         const publishes = r.publishes.map(publishMsg);
-        const extra: Record<string, unknown> = { operation: action.value, skipped: r.skipped, sentTo: r.publishes.map((p) => p.device ?? 'broadcast') };
+        const extra: Record<string, unknown> = { operation: req.value.action, skipped: r.skipped, sentTo: r.publishes.map((p) => p.device ?? 'broadcast') };
         if (r.check) extra.findings = r.check.findings;
         send([publishes, r.outcomes.map(outcomeMsg), summaryMsg(r.summary, extra), r.alerts.map(alertMsg)]);
         state.set(COUNTS, get().tracker.snapshot());

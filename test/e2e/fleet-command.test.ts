@@ -47,7 +47,9 @@ function flow(port: number): unknown[] {
     { id: 'in-esp', type: 'mqtt in', z, topic: 'esp32/+/presence', qos: '1', datatype: 'buffer', broker: 'b', nl: false, rap: true, rh: 0, inputs: 0, wires: [['dec']] },
     { id: 'in-ack', type: 'mqtt in', z, topic: 'config/ack/+', qos: '1', datatype: 'buffer', broker: 'b', nl: false, rap: true, rh: 0, inputs: 0, wires: [['cmd']] },
     { id: 'in-cmd', type: 'mqtt in', z, topic: 'e2e/command', qos: '1', datatype: 'json', broker: 'b', nl: false, rap: true, rh: 0, inputs: 0, wires: [['cmd']] },
-    { id: 'dec', type: 'fleet-decode', z, registry: 'reg', rejects: 'output', wires: [['health'], []] },
+    { id: 'in-file', type: 'mqtt in', z, topic: 'e2e/fleet-file', qos: '1', datatype: 'utf8', broker: 'b', nl: false, rap: true, rh: 0, inputs: 0, wires: [['cmd']] },
+    // Decoded statuses reach fleet-command too: a status naming the pushed version settles the push.
+    { id: 'dec', type: 'fleet-decode', z, registry: 'reg', rejects: 'output', wires: [['health', 'cmd'], []] },
     { id: 'health', type: 'fleet-health', z, registry: 'reg', scoring: JSON.stringify({ silence: { multiple: 4, intervals: { 'env-sensor': 1 } } }), sweepS: 1, summaryS: 0, wires: [['wrap-h'], ['wrap-a'], []] },
     { id: 'cmd', type: 'fleet-command', z, name: 'commands', mode: 'push', fleetFile: FLEET, broker: 'b', registry: 'reg', ackTimeoutS: 10, retries: 1, wires: [['mqtt-out'], ['wrap-r', 'sw'], ['wrap-a']] },
     { id: 'sw', type: 'switch', z, property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'commanded', vt: 'str' }], checkall: 'true', repair: false, outputs: 1, wires: [['health']] },
@@ -70,6 +72,7 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
   const alerts: Wrapped[] = [];
   const health: Wrapped[] = [];
   const sensorAt = new Map<string, number[]>();
+  const acks: string[] = [];
 
   before(async () => {
     broker = await startAedes();
@@ -78,6 +81,7 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
     await red.start();
     observer = await mqtt.connectAsync(broker.url, { clientId: `e2e-command-observer-${process.pid}` });
     observer.on('message', (topic, payload) => {
+      if (topic.startsWith('config/ack/')) { acks.push(topic); return; }
       const m = /^esp32c3\/[^/]+\/([^/]+)\/sensor$/.exec(topic);
       if (m) { const l = sensorAt.get(m[1]) ?? []; l.push(Date.now()); sensorAt.set(m[1], l); return; }
       const body = JSON.parse(payload.toString()) as Wrapped;
@@ -85,12 +89,14 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
       else if (topic === 'e2e/alerts') alerts.push(body);
       else if (topic === 'e2e/health') health.push(body);
     });
-    await observer.subscribeAsync(['e2e/results', 'e2e/alerts', 'e2e/health', 'esp32c3/+/+/sensor'], { qos: 0 });
+    await observer.subscribeAsync(['e2e/results', 'e2e/alerts', 'e2e/health', 'esp32c3/+/+/sensor', 'config/ack/+'], { qos: 0 });
     await waitFor('Node-RED to connect to the broker', () => red.output.includes('Connected to broker'), 15_000);
     fleet = new VirtualFleet({ brokerUrl: broker.url, devices: IDS.map((id, i) => ({ id, kind: 'env-sensor' as const, arch: 'full' as const, seed: i + 1 })), speed: SPEED, tickMs: 20 });
     await fleet.start();
     commands = new CommandDevices(fleet, SPEED);
     await commands.start(broker.url);
+    // Started apart from the fleet, so the fleet is told: it annotates each status with the configuration applied.
+    fleet.commander = commands;
   });
 
   after(async () => {
@@ -129,6 +135,28 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
     await waitFor('second plan', () => results.filter((r) => r.topic === 'fleet-command/plan').length === 2, 10_000);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(commands.stats.applied, sent);
+
+    // The registry kept the push in its audit trail, with every device's answer.
+    const audit = await (await fetch(`${red.url}/fleet-registry/reg/audit`)).json() as { entries: Array<Record<string, unknown>> };
+    const push = audit.entries.find((e) => e.action === 'config-push')!;
+    assert.deepEqual([push.who, push.count, push.outcome], ['commands', 3, { pending: 0, applied: 3, rejected: 0, failed: 0, superseded: 0 }]);
+  });
+
+  it('a device that only reports the new version in its next status (no config/ack) has its push marked done', async () => {
+    commands.ackVia = 'status';
+    try {
+      const ackMark = acks.length;
+      const resultMark = results.length;
+      observer.publish('e2e/fleet-file', FLEET.replace('measurement_interval: 6', 'measurement_interval: 6\n      - device: env-c\n        measurement_interval: 15'), { qos: 1 });
+      const done = await waitFor('env-c applied by its status', () => results.slice(resultMark).find((r) => r.topic === 'fleet-command/result/env-c' && r.payload.state === 'applied'), 20_000);
+      assert.equal(done.payload.via, 'status');
+      assert.equal(done.payload.version, 2);
+      assert.equal(commands.configOf('env-c')?.config.sensor.measurement_interval_seconds, 15);
+      assert.equal(acks.length, ackMark, 'the device sent no config/ack');
+      assert.ok(!results.slice(resultMark).some((r) => r.topic !== 'fleet-command/result/env-c' && String(r.topic).startsWith('fleet-command/result/')), 'only env-c changed');
+    } finally {
+      commands.ackVia = 'reply';
+    }
   });
 
   it('a broadcast emergency stop silences the fleet, and fleet-health reports it as commanded', async () => {
@@ -155,7 +183,7 @@ describe('end to end: fleet-command pushes configuration to and stops the virtua
 
 describe('the shipped example flows/fleet-commands.json against a fleet like npm start\'s', function () {
   this.timeout(60_000);
-  it('its Push button configures the four listed devices, which answer; the unconfirmed stop stops nothing', async () => {
+  it('its Push button configures the four listed devices, which answer (in the registry\'s audit trail); the unconfirmed stop stops nothing', async () => {
     const broker = await startAedes();
     const red = new NodeRedProcess();
     const fleet = new VirtualFleet({ brokerUrl: broker.url, devices: 12, seed: 1, speed: 5, commands: true });
@@ -171,6 +199,14 @@ describe('the shipped example flows/fleet-commands.json against a fleet like npm
       assert.equal(fleet.commander!.configOf('esp32-c3-sync-001')!.config.sensor.measurement_interval_seconds, 10);
       assert.equal(fleet.commander!.configOf('esp32-c3-full-003')!.config.sensor.calibration_offset_temp, -0.5);
       assert.equal(fleet.commander!.configOf('esp32c3_001'), undefined, 'a device not in the file gets nothing');
+      // The example's registry keeps the push in its audit trail, each device's answer counted.
+      const pushEntry = await waitFor('the push audited with four answers', async () => {
+        const a = await (await fetch(`${red.url}/fleet-registry/fc-registry/audit`)).json() as { entries: Array<Record<string, unknown>> };
+        const e = a.entries.find((x) => x.action === 'config-push');
+        return e && (e.outcome as Record<string, number>).applied === 4 ? e : undefined;
+      }, 15_000);
+      assert.deepEqual([pushEntry.who, pushEntry.count], ['fleet command', 4]);
+      assert.equal((await press('fc-audit')).status, 200);
       assert.equal((await press('fc-stop-bad')).status, 200);
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(fleet.commander!.stopped.size, 0);

@@ -81,10 +81,10 @@ describe('quick-start flow and the editor', function () {
     await waitFor(`${victim} back`, async () => (await devices()).find((d) => d.id === victim)?.health === 'healthy', 20_000);
   });
 
-  it('offers every flow in flows/ under Import → Examples', async () => {
+  it('offers every flow in flows/, and the dashboard of demo/, under Import → Examples', async () => {
     const res = await red.getJson<{ f?: string[]; d?: Record<string, unknown> }>(`${ADMIN}/library/examples/flows/@esp32-fleet/node-red-fleet`);
     const offered = (res.body as unknown as Array<{ fn: string }>).map((e) => e.fn).sort();
-    const shipped = fs.readdirSync(path.join(root, 'flows')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    const shipped = [...fs.readdirSync(path.join(root, 'flows')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')), 'fleet-dashboard'].sort();
     assert.deepEqual(offered, shipped);
   });
 

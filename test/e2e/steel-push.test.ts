@@ -40,11 +40,11 @@ describe('steel-push flow: simulated Steel devices run the guide\'s program and 
 
     // The flow as shipped, plus taps on the steel node's outputs 2–4 so the test can read them.
     const flow = shippedFlow('steel-push.json', broker.port);
-    const steel = flow.find((n) => n.id === 'sp-steel') as Json & { wires: string[][] };
+    const steel = flow.find((n) => n.id === 'stp-steel') as Json & { wires: string[][] };
     const taps = ['results', 'summary', 'alerts'];
     taps.forEach((name, i) => {
       steel.wires[i + 1] = [...steel.wires[i + 1], `e2e-${name}`];
-      flow.push({ id: `e2e-${name}`, type: 'mqtt out', z: 'sp-tab', topic: `e2e/steel/${name}`, qos: '1', retain: 'false', broker: 'sp-broker', wires: [] });
+      flow.push({ id: `e2e-${name}`, type: 'mqtt out', z: 'stp-tab', topic: `e2e/steel/${name}`, qos: '1', retain: 'false', broker: 'stp-broker', wires: [] });
     });
     red = new NodeRedProcess();
     red.writeFlows(flow);
@@ -77,7 +77,7 @@ describe('steel-push flow: simulated Steel devices run the guide\'s program and 
   it('does not re-send the version the devices run', async () => {
     const before = seen.loads.length;
     const n = seen.summary.length;
-    const res = await fetch(`${red.url}/inject/sp-push`, { method: 'POST' });
+    const res = await fetch(`${red.url}/inject/stp-push`, { method: 'POST' });
     assert.equal(res.status, 200);
     await waitFor('the summary of the second push', () => seen.summary.length > n);
     await new Promise((r) => setTimeout(r, 500));
@@ -88,7 +88,7 @@ describe('steel-push flow: simulated Steel devices run the guide\'s program and 
     client.publish('sim/steel-fault/steel-002', JSON.stringify({ fault: 'program-fails', action: 'inject' }), { qos: 1 });
     await waitFor('the fault', () => fleet.get('steel-002')?.faults.has('program-fails'));
     const n = seen.results.length;
-    const res = await fetch(`${red.url}/inject/sp-exec`, { method: 'POST' });
+    const res = await fetch(`${red.url}/inject/stp-exec`, { method: 'POST' });
     assert.equal(res.status, 200);
     await waitFor('three execution results', () => seen.results.length >= n + 3, 15_000);
     const round = seen.results.slice(n);

@@ -6,6 +6,10 @@ import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 
 import commandNode = require('../../nodes/fleet-command/fleet-command');
+import registryNode = require('../../nodes/fleet-registry/fleet-registry');
+
+import type { Decoded } from '../../lib/decode/decoder';
+import type { FleetRegistry } from '../../lib/registry/registry';
 
 import { collect, type Msg } from '../support/collect';
 import { waitFor } from '../support/ports';
@@ -259,5 +263,126 @@ describe('fleet-command admin endpoint', function () {
     } finally {
       delete process.env.PROD_WIFI_PASSWORD;
     }
+  });
+});
+
+describe('fleet-command with a registry: its audit trail and its labels', function () {
+  before((done) => { helper.startServer(done); });
+  after((done) => { helper.stopServer(done); });
+  beforeEach(() => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-command-'));
+    process.env.FLEET_STATE_DIR = stateDir;
+  });
+  afterEach(async () => {
+    await helper.unload();
+    delete process.env.FLEET_STATE_DIR;
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  async function loadWithRegistry(props: Record<string, unknown> = {}, auditMax: unknown = 10) {
+    const f = [...flow({ registry: 'reg', ...props }), { id: 'reg', type: 'fleet-registry', name: 'fleet', persist: false, flushMs: 200, auditMax }];
+    await helper.load([commandNode, registryNode, catchNode], f, { cmd: { wifiPassword: WIFI } });
+    return {
+      cmd: helper.getNode('cmd'),
+      fleet: (helper.getNode('reg') as unknown as { fleet: FleetRegistry }).fleet,
+      mqtt: collect(helper.getNode('mqtt')),
+      results: collect(helper.getNode('results')),
+      alerts: collect(helper.getNode('alerts')),
+      caught: collect(helper.getNode('caught')),
+    };
+  }
+  const audit = async (query = '') => (await helper.request().get(`/fleet-registry/reg/audit${query}`).expect(200)).body as { size: number; capacity: number; entries: Payload[] };
+
+  it('records a push with who, what and when, and updates its result as devices answer, fail or time out', async () => {
+    const n = await loadWithRegistry({ ackTimeoutS: 1, retries: 0 });
+    n.cmd.receive({ payload: '', by: 'alice' } as never);
+    await until('3 pushes', () => n.mqtt.length === 3 || undefined);
+    const [first] = (await audit()).entries;
+    assert.deepEqual([first.action, first.who, first.node, first.actor, first.count, first.target], ['config-push', 'alice', 'cmd', 'alice', 3, 'env_001, env_002, env_003']);
+    assert.equal(first.what, 'config push (test fleet)');
+    assert.ok(Math.abs(Date.parse(String(first.at)) - Date.now()) < 60_000);
+    assert.deepEqual(first.outcome, { pending: 3, applied: 0, rejected: 0, failed: 0, superseded: 0 });
+
+    const v = (i: number) => n.mqtt[i].payload as Payload;
+    n.cmd.receive({ topic: 'config/ack/env_001', payload: JSON.stringify({ config_version: v(0).config_version, result: 'applied' }) } as never);
+    n.cmd.receive({ topic: 'config/ack/env_002', payload: JSON.stringify({ config_version: v(1).config_version, result: 'rejected', reason: 'sensor.bme280_address: no sensor' }) } as never);
+    await until('the timeout of env_003', () => n.results.find((m) => m.topic === 'fleet-command/result/env_003' && (m.payload as Payload).state === 'failed'), 5000);
+    const settled = (await audit()).entries[0];
+    assert.deepEqual(settled.outcome, { pending: 0, applied: 1, rejected: 1, failed: 1, superseded: 0 });
+    assert.match(String(settled.result), /3 sent: 1 applied, 1 rejected, 1 failed$/);
+    assert.deepEqual((settled.problems as Payload[]).map((p) => [p.device, p.state]), [['env_002', 'rejected'], ['env_003', 'failed']]);
+    assert.equal((settled.problems as Payload[])[0].reason, 'sensor.bme280_address: no sensor');
+
+    // The same trail on output 2, for a flow (fleet-command/audit), says where it is kept.
+    n.cmd.receive({ topic: 'fleet-command/audit', since: 0 } as never);
+    const viaMsg = await until('audit message', () => n.results.find((m) => m.topic === 'fleet-command/audit'));
+    assert.equal((viaMsg.payload as Payload).source, 'registry');
+    assert.deepEqual(((viaMsg.payload as Payload).entries as Payload[])[0], settled);
+    assert.ok(!JSON.stringify(await audit()).includes(WIFI));
+    assert.equal(n.caught.length, 0);
+  });
+
+  it('keeps at most the registry\'s capacity, the newest, in memory and on disk', async () => {
+    const n = await loadWithRegistry({}, 10);
+    for (let i = 0; i < 14; i++) n.cmd.receive({ payload: '', dryRun: true, by: `op-${i}` } as never);
+    await until('14 dry runs', () => n.results.filter((m) => m.topic === 'fleet-command/dry-run').length === 14 || undefined);
+    const a = await audit('?limit=1000');
+    assert.deepEqual([a.size, a.capacity, a.entries.length], [10, 10, 10]);
+    assert.deepEqual(a.entries.map((e) => e.who), Array.from({ length: 10 }, (_, i) => `op-${i + 4}`));
+    assert.deepEqual((await audit('?since=12')).entries.map((e) => e.seq), [13, 14]);
+    await helper.request().get('/fleet-registry/reg/audit?limit=abc').expect(400);
+    await helper.request().get('/fleet-registry/nope/audit').expect(404);
+    const journal = fs.readFileSync(path.join(stateDir, 'fleet-registry-reg.jsonl'), 'utf8');
+    const live = new Map<string, boolean>();
+    for (const line of journal.trim().split('\n')) { const r = JSON.parse(line) as { k: string; d?: number }; live.set(r.k, r.d !== 1); }
+    assert.equal([...live.values()].filter(Boolean).length, 10, 'the journal holds ten live entries');
+  });
+
+  it('survives a restart: the trail is read back and a pending push still updates its entry', async () => {
+    let n = await loadWithRegistry({ ackTimeoutS: 60 });
+    n.cmd.receive({ payload: '', targets: 'env_001', by: 'bob' } as never);
+    await until('sent', () => n.mqtt.length === 1 || undefined);
+    const version = (n.mqtt[0].payload as Payload).config_version;
+    await helper.unload();
+    n = await loadWithRegistry({ ackTimeoutS: 60 });
+    const before = (await audit()).entries;
+    assert.deepEqual(before.map((e) => [e.seq, e.who, (e.outcome as Payload).pending]), [[1, 'bob', 1]]);
+    n.cmd.receive({ topic: 'config/ack/env_001', payload: JSON.stringify({ config_version: version, result: 'applied' }) } as never);
+    await until('applied', () => n.results.find((m) => m.topic === 'fleet-command/result/env_001'));
+    const after = (await audit()).entries;
+    assert.deepEqual(after[0].outcome, { pending: 0, applied: 1, rejected: 0, failed: 0, superseded: 0 });
+    n.cmd.receive({ payload: { command: 'reset', device: 'env_002' } } as never);
+    await until('reset', () => n.mqtt.length === 1 || undefined);
+    assert.deepEqual((await audit()).entries.map((e) => [e.seq, e.action, e.what]), [[1, 'config-push', 'config push (test fleet)'], [2, 'command', 'reset']]);
+  });
+
+  it('an emergency stop of a site reaches the devices the registry labels with that site, not only the fleet file\'s', async () => {
+    const n = await loadWithRegistry({ mode: 'emergency' });
+    const seen = (id: string) => n.fleet.record({ device: { id, kind: 'env-sensor', arch: 'full', firmware: '1.2.0' }, kind: 'status', payload: {}, receivedAt: Date.now(), retained: false } as unknown as Decoded);
+    for (const id of ['env_009', 'env_010', 'env_001']) seen(id);
+    n.fleet.setLabels('env_009', { site: 'building-b' });
+    n.fleet.setLabels('env_010', { site: 'building-c' });
+    // The registry's label adds to the file's: env_001 is building-a in the file and building-b here.
+    n.fleet.setLabels('env_001', { site: 'building-b' });
+    n.cmd.receive({ payload: { emergency: 'shutdown', scope: { site: 'building-b' }, confirm: 'shutdown site building-b' } } as never);
+    await until('stop sent', () => n.mqtt.length > 0 || undefined);
+    assert.deepEqual(n.mqtt.map((m) => m.topic).sort(), ['esp32/env_001/emergency', 'esp32/env_002/emergency', 'esp32/env_003/emergency', 'esp32/env_009/emergency']);
+    const commanded = await until('commanded', () => n.results.find((m) => m.topic === 'commanded'));
+    assert.ok(((commanded.payload as Payload).devices as string[]).includes('env_009'));
+    assert.equal(((n.alerts[0].payload as Payload).details as Payload).devices, 4);
+    // A reset by label selector reads the registry's labels too.
+    n.cmd.receive({ payload: { command: 'reset', selector: { site: 'building-c' } } } as never);
+    await until('reset', () => n.mqtt.some((m) => m.topic === 'esp32/env_010/command') || undefined);
+    const [stop] = (await audit()).entries;
+    assert.equal(stop.target, 'site building-b (env_001, env_002, env_003, env_009)');
+  });
+
+  it('without a registry keeps the trail itself, and says so', async () => {
+    const n = await load();
+    n.cmd.receive({ payload: '', dryRun: true } as never);
+    n.cmd.receive({ topic: 'fleet-command/audit' } as never);
+    const m = await until('audit message', () => n.results.find((x) => x.topic === 'fleet-command/audit'));
+    assert.equal((m.payload as Payload).source, 'node');
+    assert.deepEqual(((m.payload as Payload).entries as Payload[]).map((e) => [e.action, e.who]), [['config-dry-run', 'commands']]);
   });
 });

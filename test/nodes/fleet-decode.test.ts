@@ -56,6 +56,17 @@ describe('fleet-decode node (in Node-RED through the test helper)', function () 
     assert.equal(reg.fleet.get('esp32-c3-003')?.last.sensor?.temperature, 22.45);
   });
 
+  it('passes our own commands on decoded, without marking their device seen in the registry', async () => {
+    await helper.load([registryNode, decodeNode, catchNode], flow());
+    const dec = helper.getNode('dec');
+    const got = next(helper.getNode('ok'));
+    dec.receive({ topic: 'ota/cancel/esp32-c3-009', payload: Buffer.from('{"job_id":"rollout-7-wave-1","v":1}') } as never);
+    const msg = await got;
+    assert.equal((msg.contract as { direction: string }).direction, 'down');
+    const reg = helper.getNode('reg') as FleetRegistryNode;
+    assert.equal(reg.fleet.get('esp32-c3-009'), undefined, 'a command to a device is no sign of life from it');
+  });
+
   it('sends a reject naming the failing field on output 2, and keeps working', async () => {
     await helper.load([registryNode, decodeNode, catchNode], flow());
     const dec = helper.getNode('dec');

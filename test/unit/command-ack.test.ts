@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 
 import { AckTracker } from '../../lib/command/ack';
-import { AuditTrail } from '../../lib/command/audit';
-import { Redactor } from '../../lib/command/secrets';
 
 const push = (device: string, version: number) => ({ device, version, hash: `${String(version).padStart(16, '0')}`, requestId: `push-${device}-${version}` });
 
@@ -55,30 +53,5 @@ describe('command: acknowledgement', () => {
     assert.equal(t.start(push('a', 2), 5)?.state, 'superseded');
     assert.equal(t.reply('a', { config_version: 1, result: 'applied' }, 6), null);
     assert.equal(t.result('a')?.version, 2);
-  });
-});
-
-describe('command: audit trail', () => {
-  it('keeps the newest entries up to its capacity, redacted, in order', () => {
-    const trail = new AuditTrail(10, new Redactor(['hunter2-secret']));
-    for (let i = 0; i < 25; i++) trail.record({ at: i * 1000, who: 'op', action: 'command', what: 'reset', target: `env_${i}`, result: i === 24 ? 'failed: hunter2-secret rejected' : 'sent' });
-    const e = trail.entries();
-    assert.equal(e.length, 10);
-    assert.equal(trail.size, 10);
-    assert.deepEqual([e[0].seq, e[9].seq], [16, 25]);
-    assert.equal(e[9].result, 'failed: [redacted] rejected');
-    assert.equal(e[9].at, new Date(24_000).toISOString());
-    assert.deepEqual(trail.since(23).map((x) => x.target), ['env_23', 'env_24']);
-  });
-
-  it('restores from its JSON, skipping malformed entries and continuing the sequence', () => {
-    const trail = new AuditTrail(5);
-    trail.record({ at: 0, action: 'emergency', what: 'shutdown', target: 'fleet', result: 'sent' });
-    const saved = JSON.parse(JSON.stringify([...trail.entries(), { seq: 'x' }, null, { ...trail.entries()[0], seq: 1 }])) as unknown;
-    const { trail: back, skipped } = AuditTrail.fromJSON(saved, 5);
-    assert.equal(skipped, 3);
-    assert.equal(back.entries()[0].who, 'unknown');
-    assert.equal(back.record({ at: 1, action: 'ack', what: 'config v1', target: 'a', result: 'applied' }).seq, 2);
-    assert.equal(AuditTrail.fromJSON('nonsense').skipped, 1);
   });
 });

@@ -81,10 +81,13 @@ describe('command: device configuration schema', () => {
     assert.equal(parseDeviceConfigAck({ result: 'maybe' }).ok, false);
   });
 
-  it('the contract config-update schema (open policy) accepts what fleet-command sends; the closed one does not yet', () => {
+  it('the route\'s config-update schema accepts what fleet-command sends under every policy; device-config-update is the stricter form it checks against', () => {
     const book = new SchemaBook();
     const payload = { config_version: 2, config_hash: '0123456789abcdef', request_id: 'r', config: prod() };
-    assert.equal(book.validator('config-update', 'keep')(payload), null);
-    assert.notEqual(book.validator('config-update', 'reject')(payload), null, 'if this passes, config-update.json has been aligned: drop device-config-update.json');
+    for (const policy of ['keep', 'strip', 'reject'] as const) assert.equal(book.validator('config-update', policy)(payload), null, policy);
+    assert.equal(book.validator('device-config-update', 'reject')(payload), null);
+    const { config_hash: _h, ...unhashed } = payload;
+    assert.equal(book.validator('config-update', 'reject')(unhashed), null, 'the route takes a push without a hash');
+    assert.notEqual(book.validator('device-config-update', 'keep')(unhashed), null, 'fleet-command always sends one');
   });
 });

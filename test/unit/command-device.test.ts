@@ -4,6 +4,8 @@ import { CommandDevices, intervalsFor, type CommandableFleet } from '../../firmw
 import { VirtualDevice, type Intervals } from '../../firmware/simulator/device';
 import { scaledIntervals } from '../../firmware/simulator/fleet';
 import type { DeviceConfig } from '../../firmware/contract/device-config';
+import { AckTracker } from '../../lib/command/ack';
+import { Decoder } from '../../lib/decode/decoder';
 
 /** A fleet of real virtual devices without a broker; inject/clear record what the firmware asked. */
 function fleet(ids: string[]): CommandableFleet & { calls: string[] } {
@@ -80,5 +82,55 @@ describe('virtual firmware: commands', () => {
     c.handle('esp32/env-a/command', '{"command":"reset"}', 5);
     assert.equal(f.get('env-a')!.restarts, 1);
     assert.equal(c.stats.resets, 1);
+  });
+
+  // The issue: "the device's reply (or its next status message with the new configuration version) marks the push done".
+  it('after applying, its status names the configuration it runs; fleet-decode keeps the fields under every unknown-field policy', () => {
+    const f = fleet(['env-a']);
+    const c = new CommandDevices(f, 10);
+    const d = f.get('env-a')!;
+    const statusOf = (now: number) => d.due(now).map((p) => c.annotate(d, p)).find((p) => p.topic.endsWith('/status'));
+    const before = statusOf(100_000)!;
+    assert.equal(JSON.parse(before.payload).config_version, undefined, 'nothing applied yet: nothing reported');
+    c.handle('config/update/env-a', update('env-a', 60, 4), 100_000);
+    const after = statusOf(200_000)!;
+    assert.deepEqual([JSON.parse(after.payload).config_version, JSON.parse(after.payload).config_hash], [4, '0123456789abcdef']);
+    const sensor = d.due(300_000).map((p) => c.annotate(d, p)).find((p) => p.topic.endsWith('/sensor'))!;
+    assert.equal(JSON.parse(sensor.payload).config_version, undefined, 'only the status carries it');
+    for (const unknownFields of ['keep', 'strip', 'reject'] as const) {
+      const r = new Decoder({ unknownFields }).decode({ topic: after.topic, payload: Buffer.from(after.payload), receivedAt: 200_000, retained: false });
+      assert.ok(r.ok, unknownFields);
+      assert.deepEqual([r.value.kind, r.value.device.id, r.value.payload.config_version, r.value.payload.config_hash], ['status', 'env-a', 4, '0123456789abcdef'], unknownFields);
+      // What fleet-decode hands on settles the push in the tracker.
+      const t = new AckTracker();
+      t.start({ device: 'env-a', version: 4, hash: '0123456789abcdef', requestId: 'r-4' }, 0);
+      assert.equal(t.status('env-a', r.value.payload, 1)?.via, 'status');
+    }
+    const bad = new Decoder({ unknownFields: 'keep' }).decode({ topic: after.topic, payload: Buffer.from(JSON.stringify({ ...JSON.parse(after.payload), config_version: 0 })), receivedAt: 1, retained: false });
+    assert.ok(!bad.ok && /config_version/.test(bad.reject.path));
+  });
+
+  it('an environmental monitor reports it in its health', () => {
+    const devices = [new VirtualDevice({ id: 'esp32c3_001', kind: 'env-monitor', seed: 3 }, scaledIntervals(10))];
+    devices[0].boot(0);
+    const f: CommandableFleet = { devices, get: (id) => devices.find((d) => d.id === id), inject: () => true, clear: () => true };
+    const c = new CommandDevices(f, 10);
+    c.handle('config/update/esp32c3_001', update('esp32c3_001', 60, 2), 0);
+    const health = devices[0].due(100_000).map((p) => c.annotate(devices[0], p)).find((p) => p.topic === 'esp32/esp32c3_001/health')!;
+    assert.equal(JSON.parse(health.payload).config_version, 2);
+    const r = new Decoder({ unknownFields: 'reject' }).decode({ topic: health.topic, payload: Buffer.from(health.payload), receivedAt: 1, retained: false });
+    assert.ok(r.ok && r.value.payload.config_hash === '0123456789abcdef');
+  });
+
+  it('as the guide\'s firmware (ackVia status) answers nothing, restarts and reports at once; a rejection is silent', () => {
+    const f = fleet(['env-a']);
+    const c = new CommandDevices(f, 10, { ackVia: 'status' });
+    const d = f.get('env-a')!;
+    assert.deepEqual(c.handle('config/update/env-a', update('env-a', 60, 5), 50_000), []);
+    assert.equal(d.nextDue(), 50_000, 'every schedule is due right after the restart');
+    const status = d.due(50_000).map((p) => c.annotate(d, p)).find((p) => p.topic.endsWith('/status'))!;
+    assert.equal(JSON.parse(status.payload).config_version, 5);
+    assert.deepEqual(c.handle('config/update/env-a', update('env-a', 0, 6), 60_000), []);
+    assert.deepEqual([c.stats.rejected, c.configOf('env-a')?.version], [1, 5]);
   });
 });

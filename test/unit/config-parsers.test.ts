@@ -53,7 +53,7 @@ function checkResult(r: ConfigResult<unknown> | { ok: boolean; field?: unknown; 
 
 const NODES = [
   { name: 'fleet-decode', spec: decodeNode.spec, fields: ['profiles', 'kinds', 'unknownFields', 'maxBytes', 'prefixMap', 'rejects', 'includeCommands', 'registry', 'maxDepth'] },
-  { name: 'fleet-health', spec: healthNode.spec, fields: ['scoring', 'sweepS', 'summaryS', 'registry'] },
+  { name: 'fleet-health', spec: healthNode.spec, fields: ['scoring', 'sweepS', 'summaryS', 'registry', 'coalesceMs', 'overloadMs', 'overloadS'] },
   { name: 'fleet-alerts', spec: alertsNode.spec, fields: ['receivers', 'routing', 'outputs'] },
   { name: 'fleet-registry', spec: registryNode.spec, fields: ['persist', 'store', 'flushMs', 'maxDevices', 'name'] },
 ] as const;

@@ -27,6 +27,7 @@ const CASES: readonly Case[] = [
     name: 'otaUpdate', route: 'ota.update', topic: 'ota/update/dev-1',
     build: () => downlink.otaUpdate('dev-1', { job_id: 'rollout-7-wave-1', firmware_version: '1.3.0', url: 'http://127.0.0.1:1880/fleet/firmware/1.3.0.bin', size: 286720, sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', signature: 'MEUCIQD', slot: 'ota_1' }),
   },
+  { name: 'otaCancel', route: 'ota.cancel', topic: 'ota/cancel/dev-1', build: () => downlink.otaCancel('dev-1', { job_id: 'rollout-7-wave-1', v: 1 }) },
   { name: 'configUpdate', route: 'config.update', topic: 'config/update/dev-1', build: () => downlink.configUpdate('dev-1', { config_version: 4, config: { reading_interval: 30, log_level: 'info' } }) },
   { name: 'command', route: 'esp32.command', topic: 'esp32/dev-1/command', build: () => downlink.command('dev-1', { command: 'reset', reason: 'operator request', request_id: 'r-19' }) },
   { name: 'emergency', route: 'esp32.emergency', topic: 'esp32/dev-1/emergency', build: () => downlink.emergency('dev-1', { action: 'shutdown', reason: 'smoke detected in plant room' }) },

@@ -14,7 +14,7 @@ import { AlertDispatcher } from '../../lib/alerts/dispatcher';
 import { compileTree } from '../../lib/alerts/routes';
 import { alertLabels, healthLabels, readDevice } from '../../lib/device-labels';
 import { defaultHealthConfig } from '../../lib/health/config';
-import { HealthController, parseHealthNodeConfig, SWEEP_SLICE, validateScoringRequest, type HealthOutputs } from '../../lib/health/controller';
+import { HealthController, nextSweepSlice, parseHealthNodeConfig, SLICE_BUDGET_MS, SWEEP_MAX, SWEEP_MIN, validateScoringRequest, type HealthOutputs } from '../../lib/health/controller';
 import { parseDeviceQuery, parseRegistryConfig } from '../../lib/registry/config';
 import { FleetRegistry } from '../../lib/registry/registry';
 import { Journal } from '../../lib/store/journal';
@@ -153,6 +153,15 @@ describe('fleet-health controller (lib/health/controller.ts)', () => {
     assert.throws(() => c.input({ ...heartbeat('d1'), thresholds: '{"factors": 5}' }, NOW), /msg\.thresholds/);
   });
 
+  it('does not score our own commands to a device: a downlink leaves a silent device unseen', () => {
+    const c = new HealthController(config, null, 100);
+    const command = { kind: 'ota-command', contract: { direction: 'down', route: 'ota.cancel' }, device: { id: 'quiet-1', kind: null }, payload: { job_id: 'j1', v: 1 } };
+    assert.equal(c.input(command, NOW), null);
+    assert.equal(c.tracker.get('quiet-1'), undefined);
+    c.input(heartbeat('quiet-1'), NOW);
+    assert.ok(c.tracker.get('quiet-1'), 'the device\'s own message is scored');
+  });
+
   it('caps the devices without a registry: a new id beyond the cap is counted, not scored', () => {
     const c = new HealthController(config, null, 2);
     for (const id of ['a', 'b', 'c', 'd']) c.input(heartbeat(id), NOW);
@@ -161,24 +170,37 @@ describe('fleet-health controller (lib/health/controller.ts)', () => {
     assert.equal(c.status().shape, 'ring');
   });
 
-  it('sweeps in slices of SWEEP_SLICE, deferring each next slice, and is a no-op while one runs', () => {
-    const c = new HealthController(config, null, 10_000);
-    const n = SWEEP_SLICE + 5;
+  it('sweeps an outage in slices sized to the time budget, deferring each next slice, and is a no-op while one runs', () => {
+    // A fake clock: every device a slice takes offline costs 1/16 ms (exact in binary), so 8 ms fit 128 devices.
+    let clock = 0;
+    const c = new HealthController(config, null, 10_000, undefined, { clock: () => clock });
+    const n = 3000;
     for (let i = 0; i < n; i++) c.input(heartbeat(`dev-${i}`), NOW);
     const emitted: HealthOutputs[] = [];
     const deferred: Array<() => void> = [];
     const later = NOW + 3600_000;
-    c.sweep(later, (o) => emitted.push(o), (next) => deferred.push(next), (err) => { throw err; });
+    const emit = (o: HealthOutputs): void => { emitted.push(o); clock += (o[0]?.length ?? 0) / 16; };
+    c.sweep(later, emit, (next) => deferred.push(next), (err) => { throw err; });
     assert.equal(emitted.length, 1);
-    assert.equal(emitted[0][0]?.length, SWEEP_SLICE);
     assert.equal(deferred.length, 1);
-    c.sweep(later, (o) => emitted.push(o), (next) => deferred.push(next), (err) => { throw err; });
+    c.sweep(later, emit, (next) => deferred.push(next), (err) => { throw err; });
     assert.equal(emitted.length, 1, 'a sweep while one runs does nothing');
-    deferred.shift()?.();
-    assert.equal(emitted[1][0]?.length, 5);
-    assert.ok(emitted[1][0]?.every((m) => m.topic.startsWith('health/dev-')));
-    assert.equal(deferred.length, 0);
+    while (deferred.length) deferred.shift()!();
+    const sizes = emitted.map((o) => o[0]?.length ?? 0);
+    assert.ok(sizes.every((k) => k / 16 <= SLICE_BUDGET_MS), `every slice within the budget: ${sizes.join(',')}`);
+    assert.ok(sizes.slice(1, -1).every((k) => k === 128), `slices settle at what fits: ${sizes.join(',')}`);
+    const devices = emitted.flatMap((o) => (o[0] ?? []).map((m) => m.topic));
+    assert.equal(new Set(devices).size, n, 'every device once');
     assert.equal(c.status().counts.offline, n);
+  });
+
+  it('sizes sweep slices from the measured cost, within SWEEP_MIN..SWEEP_MAX and at most doubling', () => {
+    assert.equal(nextSweepSlice(100, 100, 4), 200, 'half the budget used: twice as many');
+    assert.equal(nextSweepSlice(100, 100, 16), 50);
+    assert.equal(nextSweepSlice(100, 100, 1000), 25, 'at least a quarter of the last slice');
+    assert.equal(nextSweepSlice(20, 20, 1000), SWEEP_MIN);
+    assert.equal(nextSweepSlice(1500, 1500, 0), SWEEP_MAX);
+    assert.equal(nextSweepSlice(100, 10, 0.5), 160, 'a short last slice is measured per device');
   });
 
   it('restores from its journal, and takes the registry\'s saved health for devices the journal does not know', async () => {

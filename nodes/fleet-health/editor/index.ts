@@ -4,6 +4,7 @@
  * refusal is shown at the field it names, highlighted.
  */
 import { defaultHealthConfig, parseHealthConfig, type FactorName, type HealthConfig } from '../../../lib/health/config';
+import { DEFAULT_OVERLOAD, OVERLOAD_BOUNDS } from '../../../lib/health/overload-config';
 import type { DeviceKind } from '../../../firmware/contract/topics';
 import { inputs, migrateOnOpen, showResult, validator } from '../../shared/editor/helpers';
 import { FLEET_HEALTH_VERSION, migrations } from '../migrations';
@@ -113,6 +114,9 @@ const bounded = (b: { min: number; max: number }) => (v: unknown): string | null
   return v !== '' && Number.isFinite(n) && n >= b.min && n <= b.max ? null : `${b.min}–${b.max}`;
 };
 
+/** A field flows saved before it existed leave out: absent is the runtime's default, not an error. */
+const optional = (rule: (v: unknown) => string | null) => (v: unknown): string | null => (v === undefined || v === null || v === '' ? null : rule(v));
+
 RED.nodes.registerType('fleet-health', {
   category: 'ESP32 fleet',
   color: '#a6d4a0',
@@ -132,6 +136,10 @@ RED.nodes.registerType('fleet-health', {
     },
     sweepS: { value: 5, validate: validator('fleet-health.errors.sweepS', bounded(SWEEP_S)) },
     summaryS: { value: 60, validate: validator('fleet-health.errors.summaryS', bounded(SUMMARY_S)) },
+    // Absent in flows saved before these existed: the runtime reads that as the same defaults.
+    coalesceMs: { value: DEFAULT_OVERLOAD.coalesceMs, validate: validator('fleet-health.errors.coalesceMs', optional(bounded(OVERLOAD_BOUNDS.coalesceMs))) },
+    overloadMs: { value: DEFAULT_OVERLOAD.overloadMs, validate: validator('fleet-health.errors.overloadMs', optional(bounded(OVERLOAD_BOUNDS.overloadMs))) },
+    overloadS: { value: DEFAULT_OVERLOAD.overloadForMs / 1000, validate: validator('fleet-health.errors.overloadS', optional(bounded(OVERLOAD_BOUNDS.overloadS))) },
     configVersion: { value: FLEET_HEALTH_VERSION },
   },
   outputLabels(i) { return this._(['fleet-health.outputs.changes', 'fleet-health.outputs.alerts', 'fleet-health.outputs.summary'][i] ?? ''); },

@@ -2,6 +2,7 @@
  * fleet-registry's editor: its settings, checked against the bounds the runtime uses (lib/registry/defaults),
  * and the devices the deployed registry holds, read from its admin endpoint.
  */
+import { AUDIT_CAPACITY, parseAuditCapacity } from '../../../lib/registry/audit';
 import { FLUSH_MS, MAX_DEVICES, parseFlushMs, parseMaxDevices } from '../../../lib/registry/defaults';
 import { getFromRuntime, inputs, migrateOnOpen, validator } from '../../shared/editor/helpers';
 import { FLEET_REGISTRY_VERSION, migrations } from '../migrations';
@@ -56,6 +57,11 @@ RED.nodes.registerType('fleet-registry', {
       value: '',
       validate: validator('fleet-registry.errors.maxDevices', (v) => { const r = parseMaxDevices(v); return r.ok ? null : r.reason; }),
     },
+    // Empty: AUDIT_CAPACITY.default entries (fleet-command's pushes and commands).
+    auditMax: {
+      value: '',
+      validate: validator('fleet-registry.errors.auditMax', (v) => { const r = parseAuditCapacity(v); return r.ok ? null : r.reason; }),
+    },
     configVersion: { value: FLEET_REGISTRY_VERSION },
   },
   label() { return typeof this.name === 'string' && this.name ? this.name : 'fleet registry'; },
@@ -63,6 +69,7 @@ RED.nodes.registerType('fleet-registry', {
     migrateOnOpen(this, migrations, FLEET_REGISTRY_VERSION, DEFAULTS, 'node-config-input');
     $('#node-config-input-flushMs').spinner({ min: FLUSH_MS.min, max: FLUSH_MS.max, step: 100 });
     $('#node-config-input-maxDevices').spinner({ min: MAX_DEVICES.min, max: MAX_DEVICES.max, step: 100 });
+    $('#node-config-input-auditMax').spinner({ min: AUDIT_CAPACITY.min, max: AUDIT_CAPACITY.max, step: 100 });
     $('#node-config-fleet-registry-refresh').on('click', (e) => { e.preventDefault(); renderDevices(this); });
     $('#node-config-fleet-registry-filter').on('change', () => renderDevices(this));
     renderDevices(this);

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 
 import { COMMAND_DEFAULTS, parseCommandConfig, parseScopeText } from '../../../lib/command/node-config';
+import { AUDIT_CAPACITY, AUDIT_READ_LIMIT, parseAuditCapacity, parseAuditQuery } from '../../../lib/registry/audit';
 import type { FuzzTarget } from '../harness';
 
 const FIELDS = Object.keys(COMMAND_DEFAULTS);
@@ -28,6 +29,20 @@ export const targets: FuzzTarget[] = [
       if (!(c.ackTimeoutS >= 1 && c.ackTimeoutS <= 86_400) || !Number.isInteger(c.retries) || c.retries < 0 || c.retries > 10) return `out of range: ${JSON.stringify(c)}`;
       if (parseScopeText(c.scope) === null) return `accepted scope ${c.scope}`;
       if (JSON.stringify(JSON.parse(JSON.stringify(c))) !== JSON.stringify(c)) return 'not plain data';
+      return null;
+    },
+  },
+  {
+    // The registry's audit endpoint query (Express's parsed query: strings, lists, nested objects) and its capacity setting.
+    name: 'registry-audit-query',
+    arbitrary: fc.tuple(fc.dictionary(fc.constantFrom('since', 'limit', 'other'), fc.oneof(value, fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }))), { maxKeys: 3 }), value),
+    check(input) {
+      const [query, capacity] = input as [Record<string, unknown>, unknown];
+      const q = parseAuditQuery(query);
+      if (q.ok && !(Number.isInteger(q.value.since) && q.value.since >= 0 && q.value.limit >= 1 && q.value.limit <= AUDIT_READ_LIMIT)) return `accepted ${JSON.stringify(q.value)}`;
+      if (!q.ok && !['since', 'limit'].includes(q.field)) return `refusal names ${q.field}`;
+      const c = parseAuditCapacity(capacity);
+      if (c.ok && !(Number.isInteger(c.value) && c.value >= AUDIT_CAPACITY.min && c.value <= AUDIT_CAPACITY.max)) return `accepted capacity ${c.value}`;
       return null;
     },
   },

@@ -1,6 +1,6 @@
 /**
- * Fuzz targets for fleet-ota's parsers: manifests, plans (ours and AWS IoT Jobs' configuration), and
- * device progress (ours and the Steel firmware's). Each must return a value or a field error for any
+ * Fuzz targets for fleet-ota's parsers: manifests, plans (ours and AWS IoT Jobs' configuration),
+ * device progress (ours and the Steel firmware's), and the editor upload's multipart body. Each must return a value or a field error for any
  * input, never throw, and keep its output plain data.
  */
 import fc from 'fast-check';
@@ -11,6 +11,7 @@ import { fromAwsJobConfig, parsePlan } from '../../../lib/ota/plan';
 import { parseProgress } from '../../../lib/ota/progress';
 import { parseSteelFirmwareRequest, parseSteelStatus } from '../../../lib/ota/steel';
 import { parseRange } from '../../../lib/ota/range';
+import { readMultipart } from '../../../lib/ota/upload';
 
 type Result = { ok: true; value: unknown } | { ok: false; field: string; reason: string };
 
@@ -129,4 +130,36 @@ const progress: FuzzTarget<{ source: 'ours' | 'steel' | 'request' | 'range'; inp
   },
 };
 
-export const targets: FuzzTarget[] = [manifest as FuzzTarget, plan as FuzzTarget, progress as FuzzTarget];
+const BOUNDARY = '----fuzzBoundary7MA4YWxk';
+const FORM = Buffer.from([
+  `--${BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="fw.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  '\u00e9ESP32 image bytes\r\n--not-the-boundary\r\n',
+  `\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="manifest"\r\n\r\n{"v":1}\r\n--${BOUNDARY}--\r\n`,
+].join(''), 'latin1');
+
+/** A well-formed form with bytes cut out, inserted or overwritten, under a content type that may be off too. */
+const upload: FuzzTarget<{ contentType: string; body: Buffer }> = {
+  name: 'ota-upload',
+  arbitrary: fc.record({
+    contentType: fc.oneof(fc.constant(`multipart/form-data; boundary=${BOUNDARY}`), fc.constant(`multipart/form-data; boundary="${BOUNDARY}"`), fc.string({ maxLength: 80 }).map((x) => `multipart/form-data; ${x}`), fc.string({ maxLength: 40 })),
+    edits: fc.array(fc.record({ at: fc.nat(FORM.length), cut: fc.nat(40), insert: fc.uint8Array({ maxLength: 40 }) }), { maxLength: 4 }),
+  }).map(({ contentType, edits }) => {
+    let body = FORM;
+    for (const e of edits) body = Buffer.concat([body.subarray(0, Math.min(e.at, body.length)), Buffer.from(e.insert), body.subarray(Math.min(e.at + e.cut, body.length))]);
+    return { contentType, body };
+  }),
+  check: ({ contentType, body }) => {
+    const r = readMultipart(contentType, body);
+    if (!r.ok) {
+      const b = r.answer.body;
+      return r.answer.status === 400 && typeof b.field === 'string' && b.field.length > 0 && typeof b.reason === 'string' && b.reason.length > 0 ? null : 'a refusal without status 400, field and reason';
+    }
+    if (r.value.size > 4) return 'more than 4 parts';
+    for (const [name, part] of r.value) {
+      if (typeof name !== 'string' || !Buffer.isBuffer(part.data) || part.data.length > body.length) return `part ${name} is not a slice of the body`;
+    }
+    return null;
+  },
+};
+
+export const targets: FuzzTarget[] = [manifest as FuzzTarget, plan as FuzzTarget, progress as FuzzTarget, upload as FuzzTarget];

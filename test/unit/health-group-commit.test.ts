@@ -1,0 +1,282 @@
+/**
+ * fleet-health's group commit and its overload behaviour (issue 16, lib/health/controller.ts,
+ * lib/health/overload.ts, lib/health/input-queue.ts):
+ * - the inputs of one event-loop turn are committed with one fdatasync, and nothing is sent before it;
+ * - under overload a reading still waiting is replaced by the newer one of the same device and kind,
+ *   every other message is scored, in order; the counts and the lag are in the fleet summary;
+ * - PipelineOverloaded fires after the lag stayed over its threshold, resolves after it stayed under
+ *   half of it, and keeps its identity across a restart (journaled before it is sent);
+ * - the sweep judges silence only up to the oldest input still queued.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import fc from 'fast-check';
+
+import type { FleetAlert } from '../../lib/alert-shape';
+import { defaultHealthConfig } from '../../lib/health/config';
+import { FLUSH_MAX, FLUSH_MIN, HealthController, nextFlushSize, type HealthInputMessage, type HealthOutputs } from '../../lib/health/controller';
+import { COALESCED_KINDS, coalesceKey, type PipelineReport } from '../../lib/health/overload';
+import type { HealthInput } from '../../lib/health/tracker';
+import { Journal } from '../../lib/store/journal';
+import { MESSAGE_KINDS } from '../../firmware/contract/topics';
+
+const T0 = 1_800_000_000_000;
+const config = defaultHealthConfig();
+const hb = (id: string, heap = 40_000): HealthInputMessage => ({ kind: 'heartbeat', device: { id, kind: 'env-sensor' }, payload: { uptime: 10, free_heap: heap } });
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('fleet-health group commit (one fdatasync per event-loop turn)', () => {
+  let dir = '';
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'health-group-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('N state changes arriving in one turn: one sync, and every send after it, with its device on disk', async () => {
+    const file = path.join(dir, 'fleet-health-g.jsonl');
+    const journal = Journal.open(file);
+    // No time budget here: what is shown is one commit for what one flush takes (the budget is the next test's).
+    const c = new HealthController(config, null, 1000, undefined, { flushBudgetMs: Infinity });
+    c.attach(journal);
+    const syncsBefore = journal.stats.syncs;
+    const sent: Array<{ device: string; syncs: number; onDisk: boolean }> = [];
+    const completed: string[] = [];
+    const n = 50;
+    const all: Array<Promise<void>> = [];
+    for (let i = 0; i < n; i++) {
+      const id = `dev-${i}`;
+      all.push(c.enqueue(hb(id), T0 + i, (out) => {
+        sent.push({ device: id, syncs: journal.stats.syncs, onDisk: fs.readFileSync(file, 'utf8').includes(`"k":"d:${id}"`) });
+        assert.equal(out[0]?.[0]?.topic, `health/${id}`);
+      }).then(() => { completed.push(id); }));
+    }
+    assert.equal(sent.length, 0, 'nothing is sent in the turn the inputs arrive');
+    assert.equal(journal.stats.syncs, syncsBefore, 'nor committed');
+    await Promise.all(all);
+    assert.equal(journal.stats.syncs, syncsBefore + 1, 'one fdatasync for the turn');
+    assert.equal(sent.length, n, 'a state change each (unknown → healthy)');
+    for (const s of sent) {
+      assert.equal(s.syncs, syncsBefore + 1, `${s.device} sent after the sync`);
+      assert.ok(s.onDisk, `${s.device} on disk when it was sent`);
+    }
+    assert.deepEqual(completed, sent.map((s) => s.device), 'each input completed after its send, in order');
+
+    // The next turn is its own commit.
+    await Promise.all([c.enqueue(hb('dev-0', 4000), T0 + 100, () => undefined), c.enqueue(hb('dev-0', 4000), T0 + 101, () => undefined)]);
+    assert.equal(journal.stats.syncs, syncsBefore + 2);
+    c.close();
+    journal.close();
+  });
+
+  it('a message it cannot score rejects with the reason; the rest of the turn is still scored and sent', async () => {
+    const c = new HealthController(config, null, 1000);
+    const sent: string[] = [];
+    const results = await Promise.allSettled([
+      c.enqueue(hb('a'), T0, (o) => sent.push(String(o[0]?.[0]?.topic))),
+      c.enqueue({ payload: 'hello' }, T0, () => sent.push('bad')),
+      c.enqueue({ ...hb('b'), thresholds: { factors: { heap: { warn: 'x' } } } }, T0, () => sent.push('bad thresholds')),
+      c.enqueue(hb('c'), T0, (o) => sent.push(String(o[0]?.[0]?.topic))),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    assert.match(String((results[1] as PromiseRejectedResult).reason.message), /expected a message from fleet-decode/);
+    assert.match(String((results[2] as PromiseRejectedResult).reason.message), /msg.thresholds factors.heap/);
+    assert.deepEqual(sent, ['health/a', 'health/c']);
+  });
+
+  it('a flush stops at its time budget and goes on in the next turn; one commit per flush', () => {
+    let clock = 0;
+    const deferred: Array<() => void> = [];
+    const file = path.join(dir, 'fleet-health-b.jsonl');
+    const journal = Journal.open(file);
+    // Every input costs 1 ms of the fake clock when it is sent: a budget of 8 ms takes 16 (the clock is read every 16).
+    const c = new HealthController(config, null, 1000, undefined, { clock: () => clock, defer: (f) => deferred.push(f), flushBudgetMs: 8 });
+    c.attach(journal);
+    const before = journal.stats.syncs;
+    const sent: string[] = [];
+    for (let i = 0; i < 40; i++) void c.enqueue(hb(`d-${i}`), T0, (o) => { sent.push(String(o[0]?.[0]?.topic)); });
+    // Scoring is what the budget counts: advance the clock as the tracker scores.
+    const observe = c.tracker.observe.bind(c.tracker);
+    c.tracker.observe = (m: HealthInput, cfg) => { clock += 1; return observe(m, cfg); };
+    assert.equal(deferred.length, 1, 'one flush scheduled for the turn');
+    deferred.shift()!();
+    assert.equal(sent.length, 16);
+    assert.equal(c.pending, 24);
+    assert.equal(journal.stats.syncs, before + 1);
+    while (deferred.length) deferred.shift()!();
+    assert.equal(sent.length, 40);
+    assert.equal(journal.stats.syncs, before + 3);
+    journal.close();
+  });
+
+  it('sizes the next flush from the last one\'s cost, commit and sends included, ramping up at most twofold', () => {
+    assert.equal(nextFlushSize(1000, 32, 16), 500, 'twice over the budget: half as many');
+    assert.equal(nextFlushSize(1000, 4, 16), 2000, 'a quarter of it: at most twice as many');
+    assert.equal(nextFlushSize(10, 0.1, 16), 2 * FLUSH_MIN, 'a quiet turn leaves room for a burst to ramp up from');
+    assert.equal(nextFlushSize(300, 1000, 16), FLUSH_MIN);
+    assert.equal(nextFlushSize(FLUSH_MAX, 1, 16), FLUSH_MAX);
+  });
+});
+
+describe('fleet-health coalescing under overload', () => {
+  const READINGS = [...COALESCED_KINDS];
+  const OTHERS = ['presence', 'status', 'alert', 'ota-progress', 'steel-result', 'steel-status', 'console', 'health'] as const;
+
+  it('the reading kinds are contract kinds; presence, status, alerts, OTA and Steel are never coalesced', () => {
+    for (const k of READINGS) assert.ok((MESSAGE_KINDS as readonly string[]).includes(k), k);
+    for (const k of MESSAGE_KINDS) {
+      const never = k === 'presence' || k === 'status' || k === 'alert' || k.startsWith('ota-') || k.startsWith('steel-');
+      if (never) assert.equal(coalesceKey({ kind: k, device: { id: 'x' } }), null, k);
+    }
+    assert.equal(coalesceKey({ kind: 'heartbeat', device: { id: 'x' }, retain: true }), null, 'a replayed retained message is not a live reading');
+    assert.equal(coalesceKey({ kind: 'heartbeat', device: { id: 'x' }, thresholds: {} }), null, 'its own thresholds');
+    assert.equal(coalesceKey({ kind: 'sensor', device: { id: 'x' } }), coalesceKey({ kind: 'sensor', device: { id: 'x' } }));
+    assert.notEqual(coalesceKey({ kind: 'sensor', device: { id: 'x' } }), coalesceKey({ kind: 'heartbeat', device: { id: 'x' } }));
+  });
+
+  type Msg = { kind: string; dev: number; seq: number };
+  const msgArb = fc.record({
+    kind: fc.constantFrom(...READINGS, ...OTHERS), dev: fc.integer({ min: 0, max: 3 }), seq: fc.nat(),
+  });
+
+  /** Runs `msgs` through one flush with the lag at `lagMs`; returns what the tracker scored and what the summary said. */
+  function run(msgs: Msg[], lagMs: number): { scored: Array<{ kind: string; id: string; seq: unknown }>; completed: () => number; report: PipelineReport } {
+    const deferred: Array<() => void> = [];
+    const c = new HealthController(config, null, 1000, undefined, { defer: (f) => deferred.push(f), now: () => T0 + 2000 });
+    c.tick(T0, lagMs);
+    const scored: Array<{ kind: string; id: string; seq: unknown }> = [];
+    const observe = c.tracker.observe.bind(c.tracker);
+    c.tracker.observe = (m: HealthInput, cfg) => { scored.push({ kind: m.kind, id: m.id, seq: m.payload.seq }); return observe(m, cfg); };
+    let completed = 0;
+    msgs.forEach((m, i) => {
+      const payload = m.kind === 'presence' ? { state: 'online', seq: i } : { uptime: 5, free_heap: 40_000 + m.seq, seq: i };
+      void c.enqueue({ kind: m.kind, device: { id: `d-${m.dev}`, kind: 'env-sensor' }, payload }, T0 + 1000 + i, () => undefined).then(() => { completed++; });
+    });
+    while (deferred.length) deferred.shift()!();
+    const report = (c.summary(T0 + 3000).payload as { pipeline: PipelineReport }).pipeline;
+    return { scored, completed: () => completed, report };
+  }
+
+  it('keeps the latest reading of each device and kind, and every other message, in order', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(msgArb, { maxLength: 60 }), async (msgs) => {
+      const { scored, completed, report } = run(msgs, 500);
+      await turn();
+      // The reference: a reading is scored only when no later one of its device and kind follows.
+      const want = msgs.map((m, i) => ({ kind: m.kind, id: `d-${m.dev}`, seq: i }))
+        .filter((m, i) => !COALESCED_KINDS.has(m.kind) || !msgs.slice(i + 1).some((l) => l.kind === m.kind && `d-${l.dev}` === m.id));
+      assert.deepEqual(scored, want);
+      assert.equal(report.coalesced, msgs.length - want.length);
+      const byKind: Record<string, number> = {};
+      msgs.forEach((m, i) => { if (COALESCED_KINDS.has(m.kind) && !want.some((w) => w.seq === i)) byKind[m.kind] = (byKind[m.kind] ?? 0) + 1; });
+      assert.deepEqual(report.coalescedByKind, byKind);
+      assert.equal(completed(), msgs.length, 'every input completed, coalesced ones too');
+    }), { numRuns: 200 });
+  });
+
+  it('below the lag threshold every reading is scored', async () => {
+    const msgs: Msg[] = [0, 1, 2, 3, 4, 5].map((i) => ({ kind: 'heartbeat', dev: 0, seq: i }));
+    const { scored, report } = run(msgs, 50);
+    await turn();
+    assert.equal(scored.length, 6);
+    assert.equal(report.coalesced, 0);
+    assert.equal(report.coalescing, false);
+  });
+
+  it('the fleet summary reports the lag, the largest since the last summary, what waits and what was coalesced', () => {
+    const deferred: Array<() => void> = [];
+    const c = new HealthController(config, null, 1000, undefined, { defer: (f) => deferred.push(f), now: () => T0 });
+    c.tick(T0, 700);
+    c.tick(T0 + 1000, 300);
+    for (let i = 0; i < 5; i++) void c.enqueue(hb('a', 40_000 + i), T0 + 1000, () => undefined);
+    const first = (c.summary(T0 + 1500).payload as { pipeline: PipelineReport; total: number }).pipeline;
+    assert.deepEqual([first.lagMs, first.maxLagMs, first.pending, first.coalesced, first.coalescing], [300, 700, 5, 4, true]);
+    assert.deepEqual(first.coalescedByKind, { heartbeat: 4 });
+    deferred.shift()!();
+    const second = (c.summary(T0 + 2000).payload as { pipeline: PipelineReport }).pipeline;
+    assert.deepEqual([second.maxLagMs, second.pending, second.coalesced], [300, 0, 4], 'the largest lag starts over; the count does not');
+    assert.equal(c.tracker.get('a')?.obs.freeHeap, 40_004, 'the latest reading was scored');
+  });
+});
+
+describe('PipelineOverloaded', () => {
+  let dir = '';
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'health-overload-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const overload = { coalesceMs: 200, overloadMs: 1000, overloadForMs: 3000 };
+  const alertsOf = (out: HealthOutputs | null): FleetAlert[] => (out?.[1] ?? []).map((m) => m.payload as FleetAlert);
+
+  it('fires after the lag stayed over the threshold for the configured time, resolves after it stayed under half of it', () => {
+    const file = path.join(dir, 'fleet-health-o.jsonl');
+    const c = new HealthController(config, null, 1000, undefined, { overload, name: 'north' });
+    c.attach(Journal.open(file));
+    const seen: Array<[number, FleetAlert]> = [];
+    const tick = (s: number, lag: number): void => { for (const a of alertsOf(c.tick(T0 + s * 1000, lag))) seen.push([s, a]); };
+    // Over, then one second under: the run starts over, nothing fires.
+    [1500, 1500, 1500, 200].forEach((lag, s) => tick(s, lag));
+    assert.equal(seen.length, 0);
+    for (let s = 4; s <= 7; s++) tick(s, 1500);
+    assert.equal(seen.length, 1, 'fired once, three seconds into the run');
+    const [at, firing] = seen[0];
+    assert.equal(at, 7);
+    assert.deepEqual([firing.name, firing.status, firing.severity, firing.device, firing.labels.node, firing.labels.alertname], ['PipelineOverloaded', 'firing', 'major', null, 'north', 'PipelineOverloaded']);
+    assert.equal(firing.startsAt, new Date(T0 + 7000).toISOString());
+    assert.match(firing.summary, /1500 ms behind/);
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n').pop()!), { k: 'm:overload', v: { startsAt: T0 + 7000 } }, 'journaled before it was returned');
+    // Between half the threshold and the threshold: still overloaded (hysteresis).
+    for (let s = 8; s <= 15; s++) tick(s, 800);
+    assert.equal(seen.length, 1);
+    assert.equal((c.summary(T0 + 15_000).payload as { pipeline: PipelineReport }).pipeline.overloaded, true);
+    for (let s = 16; s <= 19; s++) tick(s, 100);
+    assert.equal(seen.length, 2);
+    const [rat, resolved] = seen[1];
+    assert.equal(rat, 19);
+    assert.deepEqual([resolved.status, resolved.fingerprint, resolved.startsAt, resolved.endsAt], ['resolved', firing.fingerprint, firing.startsAt, new Date(T0 + 19_000).toISOString()]);
+    assert.equal((c.summary(T0 + 19_000).payload as { pipeline: PipelineReport }).pipeline.overloaded, false);
+    c.close();
+  });
+
+  it('a restart while it fires resolves it once the lag recovers, with the identity it fired with', () => {
+    const file = path.join(dir, 'fleet-health-r.jsonl');
+    const first = new HealthController(config, null, 1000, undefined, { overload, name: 'north' });
+    const j1 = Journal.open(file);
+    first.attach(j1);
+    let firing: FleetAlert | undefined;
+    for (let s = 0; s <= 3; s++) firing ??= alertsOf(first.tick(T0 + s * 1000, 5000))[0];
+    assert.equal(firing?.status, 'firing');
+    j1.close(); // a SIGKILL: no close(), what was committed is what is there
+
+    const again = new HealthController(config, null, 1000, undefined, { overload, name: 'north' });
+    again.attach(Journal.open(file));
+    assert.equal((again.summary(T0 + 10_000).payload as { pipeline: PipelineReport }).pipeline.overloaded, true);
+    const after: FleetAlert[] = [];
+    for (let s = 10; s <= 14; s++) after.push(...alertsOf(again.tick(T0 + s * 1000, 0)));
+    assert.deepEqual(after.map((a) => [a.status, a.fingerprint, a.startsAt]), [['resolved', firing!.fingerprint, firing!.startsAt]]);
+  });
+
+  it('overloadMs 0: no alert, whatever the lag', () => {
+    const c = new HealthController(config, null, 1000, undefined, { overload: { ...overload, overloadMs: 0 } });
+    for (let s = 0; s < 30; s++) assert.equal(c.tick(T0 + s * 1000, 60_000), null);
+  });
+});
+
+describe('fleet-health sweep and the input queue', () => {
+  it('judges silence only up to the oldest input still queued', () => {
+    const deferred: Array<() => void> = [];
+    const c = new HealthController(config, null, 1000, undefined, { defer: (f) => deferred.push(f) });
+    c.input(hb('a'), T0);
+    c.input(hb('b'), T0);
+    const limit = c.tracker.get('a')!.silentAfter - T0;
+    // a's next heartbeat arrived before its limit but is still queued when the sweep runs after it.
+    void c.enqueue(hb('a'), T0 + limit - 100, () => undefined);
+    const sweep = (): string[] => {
+      const out: string[] = [];
+      c.sweep(T0 + limit + 500, (o) => { for (const m of o[0] ?? []) out.push(`${(m.payload as { device: string }).device}:${(m.payload as { state: string }).state}`); }, (f) => f(), (e) => { throw e; });
+      return out;
+    };
+    assert.deepEqual(sweep(), [], 'b is not due before the queued input either: nothing is judged past it');
+    deferred.shift()!();
+    const changes = sweep();
+    assert.deepEqual(changes, ['b:offline'], 'a was heard from in time; b was not');
+  });
+});

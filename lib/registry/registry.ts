@@ -87,7 +87,8 @@ export class FleetRegistry extends EventEmitter<{ presence: [PresenceEvent]; err
 
   /** Records a decoded message of an identified device. */
   record(d: Decoded): PresenceChange {
-    if (d.device.id === null) return null;
+    // Our own command to a device (a decoded downlink) is no sign of life from it.
+    if (d.device.id === null || d.direction === 'down') return null;
     const refused = this.table.refused;
     const change = this.table.seen({
       id: d.device.id, kind: d.device.kind, arch: d.device.arch, firmware: d.device.firmware,

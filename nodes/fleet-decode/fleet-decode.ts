@@ -40,8 +40,7 @@ export = defineNode<DecodeConfig, InMessage>({
           return;
         }
         decoded++;
-        // Our own command to a device is not a sign of life from it: only uplinks mark it seen.
-        if (result.value.direction === 'up') fleet?.record(result.value);
+        fleet?.record(result.value);
         const id = result.value.device.id;
         showCounts();
         send([writeDecoded(msg, result.value, id !== null ? fleet?.get(id) : undefined), null]);

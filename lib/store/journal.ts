@@ -13,6 +13,14 @@ import * as path from 'node:path';
 
 export type JournalChange = readonly [key: string, value: unknown];
 
+/**
+ * A value already serialized by the caller (JSON text it produced with JSON.stringify), written as
+ * is: a caller that commits in time slices serializes inside its own budget.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export interface JournalStats {
   /** Lines read at open that held a change. */
   readonly loaded: number;
@@ -33,6 +41,28 @@ export interface JournalOptions {
 
 const MIN_COMPACT_BYTES = 1 << 20;
 
+/**
+ * `sync`: fdatasync before `commit` returns (what decides a send). `background`: written before it
+ * returns, so a process crash loses nothing, and fdatasynced off the event loop soon after (a power
+ * cut may lose it): for records nothing is sent on, where a sync's disk latency (tens of ms when the
+ * disk is busy) would hold the loop.
+ */
+export type Durability = 'sync' | 'background';
+
+/** Runs a function on a later event-loop turn (`setImmediate` in Node). */
+export type Defer = (next: () => void) => void;
+
+/** A compaction taken in slices: the live entries as of its start, then every commit made meanwhile. */
+interface SlicedCompaction {
+  readonly tmp: string;
+  readonly fd: number;
+  readonly keys: string[];
+  at: number;
+  bytes: number;
+  /** Commits made since the start, appended after the snapshot so the last line of a key still wins. */
+  readonly tail: string[];
+}
+
 export class Journal {
   /** Serialized values: a caller mutating its object later cannot change what was committed. */
   private readonly live = new Map<string, string>();
@@ -46,6 +76,13 @@ export class Journal {
   private compactions = 0;
   private readonly compactRatio: number;
   private readonly sync: boolean;
+  private sliced: { readonly defer: Defer; readonly sliceMs: number } | null = null;
+  private compacting: SlicedCompaction | null = null;
+  /** After a sliced compaction failed, the next one waits until the file has grown this far. */
+  private retryAtBytes = 0;
+  private closed = false;
+  /** The off-loop fdatasync of background commits: none running, one running, or one more wanted after it. */
+  private backgroundSync: 'idle' | 'running' | 'again' = 'idle';
 
   private constructor(readonly file: string, options: JournalOptions) {
     this.compactRatio = options.compactRatio ?? 3;
@@ -66,6 +103,21 @@ export class Journal {
 
   get stats(): JournalStats {
     return { loaded: this.loaded, damaged: this.damaged, commits: this.commits, syncs: this.syncs, compactions: this.compactions };
+  }
+
+  /** A compaction in slices is under way (its temporary file is being written). */
+  get compactingInSlices(): boolean {
+    return this.compacting !== null;
+  }
+
+  /**
+   * From now on, the compactions commits start run in slices of about `sliceMs`, each on its own
+   * event-loop turn: rewriting 100,000 live records at once holds the loop for half a second. The
+   * file being replaced stays complete until the rename (every commit still goes to it first), so a
+   * crash mid-compaction loses nothing; `compact()` itself stays one call.
+   */
+  compactInSlices(defer: Defer, sliceMs = 4): void {
+    this.sliced = { defer, sliceMs };
   }
 
   has(key: string): boolean {
@@ -98,7 +150,7 @@ export class Journal {
    * Writes every change (an `undefined` value deletes its key) in one append and one sync.
    * Throws when a value cannot be serialized or the disk refuses; nothing of the batch is applied then.
    */
-  commit(changes: Iterable<JournalChange>): void {
+  commit(changes: Iterable<JournalChange>, durability: Durability = 'sync'): void {
     const lines: string[] = [];
     const applied: Array<[string, string | undefined]> = [];
     for (const [key, value] of changes) {
@@ -107,7 +159,7 @@ export class Journal {
         lines.push(JSON.stringify({ k: key, d: 1 }));
         applied.push([key, undefined]);
       } else {
-        const s = JSON.stringify(value);
+        const s = value instanceof JsonText ? value.text : JSON.stringify(value);
         if (s === undefined) throw new TypeError(`journal value for ${JSON.stringify(key)} is not JSON data`);
         lines.push(`{"k":${JSON.stringify(key)},"v":${s}}`);
         applied.push([key, s]);
@@ -117,9 +169,12 @@ export class Journal {
     const text = `${lines.join('\n')}\n`;
     const bytes = Buffer.byteLength(text);
     fs.writeSync(this.fd, text);
-    if (this.sync) { fs.fdatasyncSync(this.fd); this.syncs++; }
+    if (this.sync) {
+      if (durability === 'sync') { fs.fdatasyncSync(this.fd); this.syncs++; } else this.syncInBackground();
+    }
     this.fileBytes += bytes;
     this.commits++;
+    this.compacting?.tail.push(text);
     for (const [key, s] of applied) {
       const old = this.live.get(key);
       if (old !== undefined) this.liveBytes -= old.length + key.length + 12;
@@ -129,11 +184,15 @@ export class Journal {
         this.liveBytes += s.length + key.length + 12;
       }
     }
-    if (this.fileBytes > MIN_COMPACT_BYTES && this.fileBytes > this.compactRatio * this.liveBytes) this.compact();
+    if (this.fileBytes > MIN_COMPACT_BYTES && this.fileBytes > this.compactRatio * this.liveBytes && this.compacting === null) {
+      if (this.sliced === null) this.compact();
+      else if (this.fileBytes >= this.retryAtBytes) this.startSlicedCompaction(this.sliced.defer, this.sliced.sliceMs);
+    }
   }
 
   /** Rewrites the file with only the live entries: write a temporary file, sync it, rename it over. */
   compact(): void {
+    this.abandonSlicedCompaction();
     const tmp = `${this.file}.tmp`;
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -166,7 +225,83 @@ export class Journal {
   }
 
   close(): void {
+    this.closed = true;
+    this.abandonSlicedCompaction();
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
+  }
+
+  private syncInBackground(): void {
+    if (this.backgroundSync !== 'idle') { this.backgroundSync = 'again'; return; }
+    this.backgroundSync = 'running';
+    this.syncs++;
+    // A compaction may swap the file meanwhile: it syncs what it renames in place, so the old fd's sync may fail harmlessly.
+    fs.fdatasync(this.fd, () => {
+      const again = this.backgroundSync === 'again';
+      this.backgroundSync = 'idle';
+      if (again && !this.closed) this.syncInBackground();
+    });
+  }
+
+  private startSlicedCompaction(defer: Defer, sliceMs: number): void {
+    const tmp = `${this.file}.tmp`;
+    let fd: number;
+    try { fd = fs.openSync(tmp, 'w'); } catch { this.retryAtBytes = this.fileBytes + MIN_COMPACT_BYTES; return; }
+    const job: SlicedCompaction = { tmp, fd, keys: Array.from(this.live.keys()), at: 0, bytes: 0, tail: [] };
+    this.compacting = job;
+    const write = (text: string): void => { fs.writeSync(job.fd, text); job.bytes += Buffer.byteLength(text); };
+    const step = (): void => {
+      if (this.compacting !== job || this.closed) return;
+      try {
+        const until = performance.now() + sliceMs;
+        const chunk: string[] = [];
+        while (job.at < job.keys.length) {
+          const k = job.keys[job.at++];
+          const s = this.live.get(k);
+          // A key deleted since the start is left out; its delete line is in the tail anyway.
+          if (s !== undefined) chunk.push(`{"k":${JSON.stringify(k)},"v":${s}}`);
+          if (chunk.length >= 256 && performance.now() >= until) break;
+        }
+        if (chunk.length) write(`${chunk.join('\n')}\n`);
+        if (job.at < job.keys.length) { defer(step); return; }
+        // The snapshot is synced off the loop; only the commits made meanwhile are synced on it.
+        if (this.sync) { this.syncs++; fs.fdatasync(job.fd, (err) => { if (err) this.failCompaction(job); else defer(finish); }); } else finish();
+      } catch {
+        this.failCompaction(job);
+      }
+    };
+    const finish = (): void => {
+      if (this.compacting !== job || this.closed) return;
+      try {
+        if (job.tail.length) write(job.tail.join(''));
+        if (this.sync) { fs.fdatasyncSync(job.fd); this.syncs++; }
+        fs.closeSync(job.fd);
+        fs.renameSync(job.tmp, this.file);
+        this.syncDir();
+        fs.closeSync(this.fd);
+        this.fd = fs.openSync(this.file, 'a');
+        this.fileBytes = job.bytes;
+        this.compactions++;
+        this.compacting = null;
+      } catch {
+        this.failCompaction(job);
+      }
+    };
+    defer(step);
+  }
+
+  /** The file being replaced is complete: give up this compaction and try again once it has grown. */
+  private failCompaction(job: SlicedCompaction): void {
+    if (this.compacting !== job) return;
+    this.abandonSlicedCompaction();
+    this.retryAtBytes = this.fileBytes + MIN_COMPACT_BYTES;
+  }
+
+  private abandonSlicedCompaction(): void {
+    const job = this.compacting;
+    if (job === null) return;
+    this.compacting = null;
+    try { fs.closeSync(job.fd); } catch { /* already closed */ }
+    try { fs.unlinkSync(job.tmp); } catch { /* not there */ }
   }
 
   private syncDir(): void {

@@ -109,6 +109,37 @@ describe('fleet-health group commit (one fdatasync per event-loop turn)', () => 
     journal.close();
   });
 
+  it('the timer\'s group commit of devices that only sent a reading is taken in slices; a state change commits only its own device', () => {
+    let clock = 0;
+    const deferred: Array<() => void> = [];
+    const file = path.join(dir, 'fleet-health-w.jsonl');
+    const journal = Journal.open(file);
+    const c = new HealthController(config, null, 10_000, undefined, { clock: () => clock, defer: (f) => deferred.push(f), budgetMs: 8 });
+    c.attach(journal);
+    for (let i = 0; i < 3000; i++) c.input(hb(`w-${i}`), T0);
+    // Now every device only moves its last-seen: nothing of it is needed before a send.
+    for (let i = 0; i < 3000; i++) c.input(hb(`w-${i}`), T0 + 1000);
+    const commits = journal.stats.commits;
+    c.input(hb('w-0', 4000), T0 + 2000);
+    assert.equal(journal.stats.commits, commits, 'a pending change (not yet a state change) waits for the timer');
+    // Each record costs 0.01 ms of the fake clock: a first slice of 1,000 takes 10 ms, so the next fits 8 ms.
+    const commit = journal.commit.bind(journal);
+    journal.commit = (changes) => { const list = [...changes]; clock += 0.01 * list.length; commit(list); };
+    c.commitWaiting();
+    assert.equal(journal.stats.commits, commits + 1, 'one slice now');
+    assert.equal(deferred.length, 1, 'the rest on later turns');
+    c.commitWaiting();
+    assert.equal(journal.stats.commits, commits + 1, 'a second timer tick while slicing adds nothing');
+    while (deferred.length) deferred.shift()!();
+    assert.ok(journal.stats.commits >= commits + 3, `several slices (${journal.stats.commits - commits})`);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const id of ['w-1', 'w-1500', 'w-2999']) assert.ok(text.includes(`"k":"s:${id}"`), `${id}'s last-seen on disk`);
+    journal.close();
+    const restored = new HealthController(config, null, 10_000);
+    assert.equal(restored.attach(Journal.open(file)), 3000);
+    assert.equal(restored.tracker.get('w-2999')!.obs.lastSeen, T0 + 1000);
+  });
+
   it('sizes the next flush from the last one\'s cost, commit and sends included, ramping up at most twofold', () => {
     assert.equal(nextFlushSize(1000, 32, 16), 500, 'twice over the budget: half as many');
     assert.equal(nextFlushSize(1000, 4, 16), 2000, 'a quarter of it: at most twice as many');

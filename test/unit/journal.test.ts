@@ -86,4 +86,102 @@ describe('durable journal', () => {
     assert.equal((k.get('k9') as { i: number }).i, 599);
     k.close();
   });
+
+  it('a background commit is in the file when it returns; its fdatasync runs off the loop, one for a burst', async () => {
+    const file = path.join(dir, 'b.jsonl');
+    const j = Journal.open(file);
+    const before = j.stats.syncs;
+    for (let i = 0; i < 20; i++) j.commit([[`k${i}`, i]], 'background');
+    const crashed = Journal.open(file);
+    assert.equal(crashed.size, 20, 'a process crash now loses nothing: the lines are written');
+    crashed.close();
+    assert.ok(j.stats.syncs - before <= 2, `one sync running and one more queued, not 20 (${j.stats.syncs - before})`);
+    await new Promise((r) => setTimeout(r, 50));
+    j.commit([['k0', 'x']]);
+    assert.equal(j.stats.syncs - before, 3, 'a sync commit still syncs on the spot');
+    j.close();
+  });
+
+  describe('compaction in slices (issue 16: no periodic job holds the loop)', () => {
+    /** A defer that queues the slices so the test runs them one at a time, committing in between. */
+    const queued = (): { defer: (f: () => void) => void; run: () => boolean; count: () => number } => {
+      const q: Array<() => void> = [];
+      let n = 0;
+      return { defer: (f) => { q.push(f); }, run: () => { const f = q.shift(); if (!f) return false; n++; f(); return true; }, count: () => n };
+    };
+    /** Runs the queued slices, waiting for the off-loop sync between them, until the compaction is done. */
+    const drain = async (j: Journal, d: ReturnType<typeof queued>, between: () => void = () => undefined): Promise<void> => {
+      for (let waited = 0; j.compactingInSlices && waited < 400;) {
+        if (d.run()) { between(); continue; }
+        await new Promise((r) => setTimeout(r, 5));
+        waited++;
+      }
+    };
+    const fill = (j: Journal, keys: number, rounds: number): void => {
+      const big = 'x'.repeat(1024);
+      for (let r = 0; r < rounds; r++) j.commit(Array.from({ length: keys }, (_, i): [string, unknown] => [`k${i}`, { r, big }]));
+    };
+
+    it('takes several slices, and commits made meanwhile (updates and deletes) are all in the result', async () => {
+      const file = path.join(dir, 's.jsonl');
+      const j = Journal.open(file);
+      const d = queued();
+      j.compactInSlices(d.defer, 0);
+      fill(j, 1000, 4);
+      assert.equal(j.compactingInSlices, true, 'started by the commit that passed the ratio');
+      assert.equal(j.stats.compactions, 0, 'nothing rewritten inside the commit');
+      d.run();
+      j.commit([['k1', { r: 'during' }], ['k999', undefined], ['new', 1]]);
+      await drain(j, d, () => j.commit([['k2', { r: d.count() }]]));
+      assert.ok(d.count() > 1, `in slices (${d.count()})`);
+      assert.equal(j.compactingInSlices, false);
+      assert.equal(j.stats.compactions, 1);
+      const want = Object.fromEntries(j.entries());
+      assert.ok(fs.statSync(file).size < 2 * 1000 * 1100, 'the file shrank to about the live data');
+      j.close();
+      const k = Journal.open(file);
+      assert.deepEqual(Object.fromEntries(k.entries()), want);
+      assert.deepEqual(k.get('k1'), { r: 'during' });
+      assert.equal(k.has('k999'), false);
+      assert.equal(k.get('new'), 1);
+      k.close();
+    });
+
+    it('a crash (or close) mid-compaction leaves the old file complete, and no temporary file behind on close', () => {
+      const file = path.join(dir, 's.jsonl');
+      const j = Journal.open(file);
+      const d = queued();
+      j.compactInSlices(d.defer, 0);
+      fill(j, 1000, 4);
+      d.run();
+      j.commit([['k3', 'after start']]);
+      const want = Object.fromEntries(j.entries());
+      // A crash: the process is gone with the compaction half done; a reopen reads the old file.
+      const crashed = Journal.open(file);
+      assert.deepEqual(Object.fromEntries(crashed.entries()), want);
+      crashed.close();
+      j.close();
+      assert.equal(fs.existsSync(`${file}.tmp`), false);
+      assert.equal(d.run(), true);
+      assert.equal(j.stats.compactions, 0, 'a slice after close does nothing');
+    });
+
+    it('compact() in one call still works while a sliced one is under way', async () => {
+      const file = path.join(dir, 's.jsonl');
+      const j = Journal.open(file);
+      const d = queued();
+      j.compactInSlices(d.defer, 0);
+      fill(j, 1000, 4);
+      d.run();
+      j.compact();
+      assert.equal(j.compactingInSlices, false);
+      while (d.run());
+      await new Promise((r) => setTimeout(r, 50));
+      while (d.run());
+      assert.equal(j.stats.compactions, 1);
+      j.close();
+      assert.equal(Journal.open(file).size, 1000);
+    });
+  });
 });
+

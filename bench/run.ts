@@ -15,6 +15,7 @@ import { table, type Figure } from './measure';
 import { brokerFigures, brokerTable, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
 import { healthPeriodicFigures } from './periodic';
+import { healthCommitFigures } from './health-commit';
 import { otaFigures } from './ota';
 import { steelFigures } from './steel';
 import { commandFigures } from './command';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     ...(devices < 100_000 ? memoryFigures(100_000) : []),
     ...(process.argv.includes('--million') ? memoryFigures(1_000_000) : []),
   ]);
-  await section('periodic', async () => [...(await flushFigures(devices)), ...(await healthPeriodicFigures(devices))]);
+  await section('periodic', async () => [...(await flushFigures(devices)), ...(await healthPeriodicFigures(devices)), ...(await healthCommitFigures(devices))]);
   await section('persistence', () => persistenceFigures(devices));
   await section('ota', () => otaFigures(repeat, devices));
   await section('steel', () => steelFigures(repeat));

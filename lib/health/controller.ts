@@ -218,6 +218,11 @@ export class HealthController {
     this.flushBudgetMs = options.flushBudgetMs ?? FLUSH_BUDGET_MS;
   }
 
+  /** Device records waiting for the timer's group commit (none without a journal). */
+  waitingDevices(): number {
+    return this.durable?.waiting ?? 0;
+  }
+
   /** Inputs taken but not yet scored. */
   get pending(): number {
     return this.queue.size;

@@ -33,7 +33,8 @@ describe('fleet-alerts dialog', function () {
       const w = window as unknown as { RED: { editor: { edit(n: unknown): void }; nodes: { node(id: string): unknown } } };
       w.RED.editor.edit(w.RED.nodes.node('ar-alerts'));
     });
-    await page.waitForSelector('#fleet-alerts-routes .fa-route-receiver');
+    // The route list fills after the editor's own admin request: slow while both passes start browsers.
+    await page.waitForSelector('#fleet-alerts-routes .fa-route-receiver', { timeout: 60_000 });
   });
 
   after(async () => {

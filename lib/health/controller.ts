@@ -218,7 +218,7 @@ export class HealthController {
     this.flushBudgetMs = options.flushBudgetMs ?? FLUSH_BUDGET_MS;
   }
 
-  /** Device records waiting for the timer's group commit (none without a journal). */
+  /** Records (devices and node-wide ones) waiting for the timer's group commit (none without a journal). */
   waitingDevices(): number {
     return this.durable?.waiting ?? 0;
   }

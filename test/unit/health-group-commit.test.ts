@@ -119,9 +119,11 @@ describe('fleet-health group commit (one fdatasync per event-loop turn)', () => 
     for (let i = 0; i < 3000; i++) c.input(hb(`w-${i}`), T0);
     // Now every device only moves its last-seen: nothing of it is needed before a send.
     for (let i = 0; i < 3000; i++) c.input(hb(`w-${i}`), T0 + 1000);
+    // A state change (a new device: unknown → healthy) is committed at once, and alone.
+    c.input(hb('w-new'), T0 + 2000);
+    assert.ok(fs.readFileSync(file, 'utf8').includes('"k":"d:w-new"'), 'the change is on disk before its send');
+    assert.ok(!fs.readFileSync(file, 'utf8').includes('"k":"s:w-1"'), 'the waiting devices are not in that commit');
     const commits = journal.stats.commits;
-    c.input(hb('w-0', 4000), T0 + 2000);
-    assert.equal(journal.stats.commits, commits, 'a pending change (not yet a state change) waits for the timer');
     // Each record costs 0.01 ms of the fake clock: a first slice of 1,000 takes 10 ms, so the next fits 8 ms.
     const commit = journal.commit.bind(journal);
     journal.commit = (changes) => { const list = [...changes]; clock += 0.01 * list.length; commit(list); };
@@ -136,7 +138,7 @@ describe('fleet-health group commit (one fdatasync per event-loop turn)', () => 
     for (const id of ['w-1', 'w-1500', 'w-2999']) assert.ok(text.includes(`"k":"s:${id}"`), `${id}'s last-seen on disk`);
     journal.close();
     const restored = new HealthController(config, null, 10_000);
-    assert.equal(restored.attach(Journal.open(file)), 3000);
+    assert.equal(restored.attach(Journal.open(file)), 3001);
     assert.equal(restored.tracker.get('w-2999')!.obs.lastSeen, T0 + 1000);
   });
 

@@ -117,17 +117,19 @@ describe('durable journal', () => {
         waited++;
       }
     };
-    const fill = (j: Journal, keys: number, rounds: number): void => {
-      const big = 'x'.repeat(1024);
-      for (let r = 0; r < rounds; r++) j.commit(Array.from({ length: keys }, (_, i): [string, unknown] => [`k${i}`, { r, big }]));
-    };
-
-    it('takes several slices, and commits made meanwhile (updates and deletes) are all in the result', async () => {
+    /** A journal of 1,000 live keys written four times over: the last commit starts a sliced compaction. */
+    const started = (): { file: string; j: Journal; d: ReturnType<typeof queued> } => {
       const file = path.join(dir, 's.jsonl');
       const j = Journal.open(file);
       const d = queued();
       j.compactInSlices(d.defer, 0);
-      fill(j, 1000, 4);
+      const big = 'x'.repeat(1024);
+      for (let r = 0; r < 4; r++) j.commit(Array.from({ length: 1000 }, (_, i): [string, unknown] => [`k${i}`, { r, big }]));
+      return { file, j, d };
+    };
+
+    it('takes several slices, and commits made meanwhile (updates and deletes) are all in the result', async () => {
+      const { file, j, d } = started();
       assert.equal(j.compactingInSlices, true, 'started by the commit that passed the ratio');
       assert.equal(j.stats.compactions, 0, 'nothing rewritten inside the commit');
       d.run();
@@ -148,11 +150,7 @@ describe('durable journal', () => {
     });
 
     it('a crash (or close) mid-compaction leaves the old file complete, and no temporary file behind on close', () => {
-      const file = path.join(dir, 's.jsonl');
-      const j = Journal.open(file);
-      const d = queued();
-      j.compactInSlices(d.defer, 0);
-      fill(j, 1000, 4);
+      const { file, j, d } = started();
       d.run();
       j.commit([['k3', 'after start']]);
       const want = Object.fromEntries(j.entries());
@@ -167,11 +165,7 @@ describe('durable journal', () => {
     });
 
     it('compact() in one call still works while a sliced one is under way', async () => {
-      const file = path.join(dir, 's.jsonl');
-      const j = Journal.open(file);
-      const d = queued();
-      j.compactInSlices(d.defer, 0);
-      fill(j, 1000, 4);
+      const { file, j, d } = started();
       d.run();
       j.compact();
       assert.equal(j.compactingInSlices, false);

@@ -102,6 +102,11 @@ export const FLUSH_MAX = 20_000;
 export const SWEEP_MIN = 16;
 export const SWEEP_MAX = 2000;
 const SWEEP_FIRST = 64;
+/**
+ * The most devices a sweep slice looks at: one comparison each, about 2 ms for 25,000, so a pass over
+ * a million devices with nobody due is forty short slices, not one long one.
+ */
+export const SWEEP_VISITS = 25_000;
 /** The flush reads the clock every this many inputs. */
 const BUDGET_EVERY = 16;
 /** The journal record of a firing PipelineOverloaded alert. */
@@ -458,10 +463,11 @@ export class HealthController {
     const oldest = this.queue.oldestAt;
     const at = oldest === null ? now : Math.min(now, oldest);
     const slice = (): void => {
+      if (this.closed) { this.sweeping = false; return; }
       try {
         const started = this.clock();
         const max = this.sweepSlice;
-        const updates = this.tracker.sweep(at, max);
+        const updates = this.tracker.sweep(at, max, SWEEP_VISITS);
         const ids: string[] = [];
         for (const u of updates) if (u.change) { ids.push(u.change.device); this.fleet?.markSilent(u.change.device, at); }
         if (updates.length) {
@@ -469,7 +475,7 @@ export class HealthController {
           emit(this.outputs(updates));
           this.sweepSlice = nextSweepSlice(max, updates.length, this.clock() - started, this.budgetMs);
         }
-        if (updates.length === max) defer(slice);
+        if (this.tracker.sweeping) defer(slice);
         else this.sweeping = false;
       } catch (err) {
         this.sweeping = false;

@@ -64,6 +64,10 @@ export class DeviceHealth implements HealthSnapshot {
     return 1;
   }
 
+  /** The kind and state bucket the tracker counts this device in (HealthTracker.place). */
+  countedKind: string | null = null;
+  countedState: HealthState | null = null;
+
   /** The factors as objects, built on each call (for messages, the journal, tests); scoring never needs them. */
   get factors(): FactorScore[] {
     if (this.legacy) return this.legacy;
@@ -213,6 +217,16 @@ export class HealthTracker {
   private readonly values = new FactorValues();
   /** Where an evaluation is scored before it is known whether the device takes it (reused, no allocation). */
   private readonly scratch = new Float64Array(MAX_FACTORS);
+  /** Devices by kind and state, kept as kinds and states change: the summary does not scan for them. */
+  private readonly kindCounts = new Map<string, Record<HealthState, number>>();
+  /** Devices neither healthy nor unknown: the summary's worst list is chosen among these alone. */
+  private readonly troubled = new Set<DeviceHealth>();
+  /**
+   * A sweep pass under way: where it resumes, the time it judges silence at, and the earliest
+   * silentAfter seen so far. Each slice goes on from where the last stopped instead of walking again
+   * past the devices it already took (an outage of 100,000 in slices of 2,000 walked 2.5 million).
+   */
+  private pass: { readonly at: number; readonly cursor: Iterator<DeviceHealth>; next: number } | null = null;
 
   constructor(config: HealthConfig, private readonly source = 'fleet-health') {
     this.config = config;
@@ -246,6 +260,7 @@ export class HealthTracker {
     const d = new DeviceHealth(id, this.values, this.values.alloc(), this.stamp, emptyObs(kind, at), at);
     this.devices.set(id, d);
     this.counts.unknown++;
+    this.place(d);
     return d;
   }
 
@@ -255,7 +270,7 @@ export class HealthTracker {
     // A replayed retained message says what the device last said, not that it is alive now.
     if (m.retained && m.kind !== 'presence') return NO_UPDATE;
     if (!d) d = this.create(m.id, m.deviceKind, m.at);
-    if (m.deviceKind) d.obs.kind = m.deviceKind;
+    if (m.deviceKind && m.deviceKind !== d.obs.kind) { d.obs.kind = m.deviceKind; this.place(d); }
     if (m.arch) d.arch = m.arch;
     if (m.labels) d.labels = sameLabels(d.labels, m.labels) ? d.labels : copyLabels(m.labels);
     const lastSeen = d.obs.lastSeen;
@@ -337,6 +352,7 @@ export class HealthTracker {
     this.counts[previous]--;
     this.counts[next]++;
     d.state = next;
+    this.place(d);
     d.since = now;
     d.pending = null;
     d.pendingCount = 0;
@@ -395,46 +411,70 @@ export class HealthTracker {
 
   /**
    * Marks devices offline that have been silent too long. Cost: one comparison per device, plus the
-   * messages for those that changed; `max` caps those per call, so a fleet-wide outage can be taken
-   * in slices without holding the event loop (call again while it returns `max` updates).
+   * messages for those that changed. `max` caps those per call and `maxVisits` the devices looked at,
+   * so a fleet-wide outage, or a large fleet, is taken in slices without holding the event loop:
+   * while `sweeping` is true the pass is unfinished, and the next call at the same `now` goes on
+   * where this one stopped (a call at another time starts a new pass).
    */
-  sweep(now: number, max = Infinity): HealthUpdate[] {
+  sweep(now: number, max = Infinity, maxVisits = Infinity): HealthUpdate[] {
     const out: HealthUpdate[] = [];
-    if (!(now > this.nextSilent)) return out;
-    let next = Infinity;
-    for (const d of this.devices.values()) {
-      if (d.state === 'offline') continue;
-      if (now > d.silentAfter) {
-        if (out.length >= max) return out;
-        out.push(this.apply(d, 'offline', now, 'silence'));
-      } else if (d.silentAfter < next) {
-        next = d.silentAfter;
-      }
+    let pass = this.pass;
+    if (pass && pass.at !== now) pass = null;
+    if (!pass) {
+      if (!(now > this.nextSilent)) { this.pass = null; return out; }
+      pass = { at: now, cursor: this.devices.values(), next: Infinity };
+      this.pass = pass;
     }
-    // A full pass: every device still online is due no earlier than `next`.
-    this.nextSilent = next;
+    const limit = Math.min(max, Number.MAX_SAFE_INTEGER);
+    let visits = 0;
+    while (out.length < limit && visits < maxVisits) {
+      const it = pass.cursor.next();
+      if (it.done) {
+        // A full pass: every device still online is due no earlier than `next` (devices seen silent
+        // again during the pass lowered it through setSilentAfter).
+        this.nextSilent = pass.next;
+        this.pass = null;
+        return out;
+      }
+      visits++;
+      const d = it.value;
+      if (d.state === 'offline') continue;
+      if (now > d.silentAfter) out.push(this.apply(d, 'offline', now, 'silence'));
+      else if (d.silentAfter < pass.next) pass.next = d.silentAfter;
+    }
     return out;
   }
 
+  /** A sweep pass is unfinished: call sweep() again at the same time to go on. */
+  get sweeping(): boolean {
+    return this.pass !== null;
+  }
+
+  /**
+   * The fleet summary. Counts by state and by kind are kept as devices change, and the worst are
+   * chosen among the devices neither healthy nor unknown: a fleet of 100,000 healthy devices costs
+   * nothing to summarise, an outage of all of them one comparison each.
+   */
   summary(now: number, worstCount = 10): FleetSummary {
     const byKind: Record<string, Record<HealthState, number>> = {};
+    for (const [k, c] of this.kindCounts) if (c.healthy + c.degraded + c.critical + c.offline + c.unknown > 0) byKind[k] = { ...c };
     // The worst `worstCount` kept in order as the scan goes: sorting every unhealthy device took
     // 100 ms in an outage of 100,000. The order is total (ids are unique), so the result is the same.
     const worse = (a: DeviceHealth, b: DeviceHealth): number => RANK[b.state] - RANK[a.state] || a.score - b.score || (a.id < b.id ? -1 : 1);
     const keep = Number.isInteger(worstCount) && worstCount >= 0 && worstCount <= 1000;
     const worst: DeviceHealth[] = [];
-    for (const d of this.devices.values()) {
-      const k = d.obs.kind ?? 'unknown';
-      (byKind[k] ??= emptyCounts())[d.state]++;
-      if (d.state === 'healthy' || d.state === 'unknown') continue;
-      if (!keep) { worst.push(d); continue; }
-      if (worst.length >= worstCount && (worstCount === 0 || worse(d, worst[worst.length - 1]) >= 0)) continue;
-      let at = worst.length;
-      while (at > 0 && worse(d, worst[at - 1]) < 0) at--;
-      worst.splice(at, 0, d);
-      if (worst.length > worstCount) worst.pop();
+    if (keep && worstCount > 0) {
+      for (const d of this.troubled) {
+        if (worst.length >= worstCount && worse(d, worst[worst.length - 1]) >= 0) continue;
+        let at = worst.length;
+        while (at > 0 && worse(d, worst[at - 1]) < 0) at--;
+        worst.splice(at, 0, d);
+        if (worst.length > worstCount) worst.pop();
+      }
+    } else if (!keep) {
+      for (const d of this.troubled) worst.push(d);
+      worst.sort(worse);
     }
-    if (!keep) worst.sort(worse);
     return {
       at: now, total: this.devices.size, byState: { ...this.counts }, byKind, config: this.stamp,
       worst: worst.slice(0, worstCount).map((d) => ({
@@ -442,6 +482,20 @@ export class HealthTracker {
         reasons: d.state === 'offline' ? [this.describe(d, now)] : this.explained(d, true).map((f) => f.reason),
       })),
     };
+  }
+
+  /** Moves the device to the kind and state buckets it now belongs in (after a change of either). */
+  private place(d: DeviceHealth): void {
+    const kind = d.obs.kind ?? 'unknown';
+    if (d.countedKind === kind && d.countedState === d.state) return;
+    if (d.countedKind !== null && d.countedState !== null) this.kindCounts.get(d.countedKind)![d.countedState]--;
+    let c = this.kindCounts.get(kind);
+    if (!c) { c = emptyCounts(); this.kindCounts.set(kind, c); }
+    c[d.state]++;
+    d.countedKind = kind;
+    d.countedState = d.state;
+    if (d.state === 'healthy' || d.state === 'unknown') this.troubled.delete(d);
+    else this.troubled.add(d);
   }
 
   /** The record to persist: the live object itself, so recording it after every message allocates nothing. */
@@ -468,12 +522,15 @@ export class HealthTracker {
     d.pending = pending;
     d.pendingCount = pendingCount;
     this.counts[d.state]++;
+    this.place(d);
     this.setSilentAfter(d);
   }
 
   private setSilentAfter(d: DeviceHealth): void {
     d.silentAfter = d.obs.lastSeen + this.limitMs(d);
     if (d.silentAfter < this.nextSilent) this.nextSilent = d.silentAfter;
+    // A pass under way may have walked past this device already: its end must not raise the bound above it.
+    if (this.pass && d.silentAfter < this.pass.next) this.pass.next = d.silentAfter;
   }
 
 }

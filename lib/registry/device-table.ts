@@ -54,7 +54,7 @@ const RECORD_FIELDS: ReadonlySet<string> = new Set(['id', 'kind', 'arch', 'firmw
 
 export class DeviceTable {
   private readonly devices = new Map<string, DeviceRecord>();
-  private readonly dirty = new Set<string>();
+  private dirty = new Set<string>();
   /** Readings of new ids refused because the table was full. */
   refused = 0;
 
@@ -180,10 +180,14 @@ export class DeviceTable {
   }
 
   /** The ids changed since the last call, each with its record. */
-  takeDirty(): Array<[string, DeviceRecord | undefined]> {
-    const out: Array<[string, DeviceRecord | undefined]> = [];
-    for (const id of this.dirty) out.push([id, this.devices.get(id)]);
-    this.dirty.clear();
+  /**
+   * The ids changed since the last call, handed over whole (a new set starts): listing 100,000 of
+   * them in one turn was most of a flush's longest hold. Their records are read with get() when
+   * written, so a flush writes each device as it is then, or its deletion.
+   */
+  takeDirty(): Set<string> {
+    const out = this.dirty;
+    this.dirty = new Set<string>();
     return out;
   }
 

@@ -7,7 +7,7 @@
  * so the one the store refuses is found, logged once and retried alone at later flushes while the
  * rest are written.
  */
-import { DeviceTable, isDeviceRecord, type DeviceRecord } from './device-table';
+import { DeviceTable, isDeviceRecord } from './device-table';
 import { plainCopy } from './plain-copy';
 
 export interface KeyValueStore {
@@ -110,7 +110,7 @@ export class RegistryPersistence {
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     const dirty = this.table.takeDirty();
-    if (dirty.length === 0) return;
+    if (dirty.size === 0) return;
     this.flushing = this.write(dirty);
     try {
       await this.flushing;
@@ -120,17 +120,20 @@ export class RegistryPersistence {
     if (this.table.dirtyCount > 0) this.schedule();
   }
 
-  private async write(dirty: Array<[string, DeviceRecord | undefined]>): Promise<void> {
+  private async write(dirty: Set<string>): Promise<void> {
     const alone: Array<[string, string, unknown]> = [];
     // Copying a record costs tens of μs: a flush of 100,000 changed devices done in one go held the
     // event loop for seconds. Records are copied and written in slices of a few ms, one per turn.
-    let i = 0;
-    while (i < dirty.length) {
-      if (i > 0) await new Promise<void>((r) => setImmediate(r));
+    const ids = dirty.values();
+    let first = true;
+    for (let next = ids.next(); !next.done;) {
+      if (!first) await new Promise<void>((r) => setImmediate(r));
+      first = false;
       const batch: Array<[string, string, unknown]> = [];
       const until = performance.now() + SLICE_MS;
-      for (; i < dirty.length && (batch.length < 64 || performance.now() < until); i++) {
-        const [id, rec] = dirty[i];
+      for (; !next.done && (batch.length < 64 || performance.now() < until); next = ids.next()) {
+        const id = next.value;
+        const rec = this.table.get(id);
         let entry: [string, string, unknown];
         try {
           const copyStats = { dropped: 0, truncated: 0 };
@@ -151,7 +154,9 @@ export class RegistryPersistence {
         if (batch.length === 1) this.fail(batch[0][0], err, false);
         else if (await this.writeEach(batch, err)) {
           // The store is down: keep the rest for the next flush rather than fail each slice in turn.
-          this.table.markDirty(dirty.slice(i).map((d) => d[0]));
+          const rest: string[] = [];
+          for (; !next.done; next = ids.next()) rest.push(next.value);
+          this.table.markDirty(rest);
           break;
         }
       }

@@ -53,6 +53,69 @@ describe('periodic jobs at fleet scale (issue 16)', () => {
     }), { numRuns: 300 });
   });
 
+  it('a sweep taken in slices (devices due and devices looked at both capped) goes on where it stopped and finds exactly the due devices', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ dev: fc.integer({ min: 0, max: 40 }), dt: fc.integer({ min: 0, max: 200_000 }) }), { minLength: 1, maxLength: 80 }),
+      fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 7 }),
+      (msgs, late, max, visits) => {
+        const t = new HealthTracker(defaultHealthConfig());
+        let now = T0;
+        for (const m of msgs) { now += m.dt; t.observe({ id: `dev-${m.dev}`, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40_000 }, at: now }); }
+        const at = now + late;
+        const due = [...new Set(msgs.map((m) => `dev-${m.dev}`))].filter((id) => at > t.get(id)!.silentAfter);
+        const got: string[] = [];
+        let calls = 0;
+        do {
+          const slice = t.sweep(at, max, visits);
+          assert.ok(slice.length <= max);
+          got.push(...slice.map((u) => u.change!.device));
+          calls++;
+        } while (t.sweeping && calls < 1000);
+        assert.equal(t.sweeping, false);
+        // Insertion order of the ids, the order a single full pass takes them in.
+        const order = [...new Set(msgs.map((m) => `dev-${m.dev}`))];
+        assert.deepEqual(got, order.filter((id) => due.includes(id)));
+        assert.deepEqual(t.sweep(at), [], 'the pass is over: nobody left due');
+      },
+    ), { numRuns: 300 });
+  });
+
+  it('a device seen again while a sweep pass is under way keeps the earliest-due bound low enough to find it later', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    const hb = (id: string, at: number) => t.observe({ id, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40_000 }, at });
+    for (let i = 0; i < 10; i++) hb(`d-${i}`, T0);
+    const limit = t.get('d-0')!.silentAfter - T0;
+    // A pass at a time nobody is due yet (the bound said someone might be): it walks 3 devices a call.
+    hb('late', T0 + limit + 5_000);
+    const at = T0 + limit + 1;
+    assert.equal(t.sweep(at, Infinity, 3).length, 3);
+    assert.equal(t.sweeping, true);
+    // d-0 was taken offline by the pass; a message brings it back with the earliest silentAfter of all.
+    hb('d-0', T0 + limit + 2);
+    while (t.sweeping) t.sweep(at, Infinity, 3);
+    assert.equal(t.get('d-0')!.state, 'healthy');
+    const [u] = t.sweep(T0 + 2 * limit + 3);
+    assert.equal(u?.change?.device, 'd-0', 'the pass\'s end did not raise the bound above d-0');
+  });
+
+  it('counts by kind and state are kept as devices change kind and state, without a scan', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'a', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40_000 }, at: T0 });
+    t.observe({ id: 'b', kind: 'heartbeat', deviceKind: null, payload: { uptime: 1, free_heap: 40_000 }, at: T0 });
+    assert.deepEqual(Object.keys(t.summary(T0).byKind).sort(), ['env-sensor', 'unknown']);
+    // b is told its kind: it leaves "unknown", which no longer shows; a's heap falls to critical.
+    t.observe({ id: 'b', kind: 'heartbeat', deviceKind: 'env-monitor', payload: { uptime: 2, free_heap: 40_000 }, at: T0 + 1 });
+    for (let i = 0; i < 3; i++) t.observe({ id: 'a', kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 3 + i, free_heap: 1_000 }, at: T0 + 2 + i });
+    const s = t.summary(T0 + 10);
+    assert.deepEqual(Object.keys(s.byKind).sort(), ['env-monitor', 'env-sensor']);
+    assert.equal(s.byKind['env-monitor'].healthy, 1);
+    assert.equal(s.byKind['env-sensor'].critical, 1);
+    assert.deepEqual(s.worst.map((w) => w.device), ['a']);
+    // The summary is a copy: changing it changes nothing kept.
+    s.byKind['env-sensor'].critical = 99;
+    assert.equal(t.summary(T0 + 10).byKind['env-sensor'].critical, 1);
+  });
+
   it('the summary\'s worst devices are the first of a full sort, for any count', () => {
     const t = new HealthTracker(defaultHealthConfig());
     // Heap sizes spread over healthy, degraded and critical; a third falls silent below.

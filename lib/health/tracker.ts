@@ -464,12 +464,23 @@ export class HealthTracker {
     const keep = Number.isInteger(worstCount) && worstCount >= 0 && worstCount <= 1000;
     const worst: DeviceHealth[] = [];
     if (keep && worstCount > 0) {
+      // The last kept, unpacked: in an outage of 100,000 nearly every device is compared with it alone.
+      let rank = -1;
+      let score = 0;
+      let id = '';
       for (const d of this.troubled) {
-        if (worst.length >= worstCount && worse(d, worst[worst.length - 1]) >= 0) continue;
+        if (worst.length >= worstCount) {
+          const r = RANK[d.state];
+          if (r < rank || (r === rank && (d.score > score || (d.score === score && d.id > id)))) continue;
+        }
         let at = worst.length;
         while (at > 0 && worse(d, worst[at - 1]) < 0) at--;
         worst.splice(at, 0, d);
         if (worst.length > worstCount) worst.pop();
+        const last = worst[worst.length - 1];
+        rank = RANK[last.state];
+        score = last.score;
+        id = last.id;
       }
     } else if (!keep) {
       for (const d of this.troubled) worst.push(d);

@@ -63,6 +63,8 @@ export function flow(port: number, variant: Variant = 'ours'): unknown[] {
 interface Stats {
   count: number; first: number; last: number; p50: number | null; p99: number | null; max: number | null;
   loopP99: number | null; loopMax: number | null; gcCount: number; gcTotalMs: number; gcMaxMs: number;
+  /** The overload run's numbered messages (probe reset with `track`). */
+  tracked: Tracked | null;
 }
 
 function procStat(pid: number): { cpuS: number; rssMb: number } {
@@ -77,6 +79,14 @@ interface Sample { sustained: number; p50: number; p99: number; cpuPct: number; 
 
 /** One line of the broker table: a flow at one offered rate, medians (min–max) of the repeats. */
 export interface BrokerRow { broker: string; variant: Variant; rate: number; samples: Sample[] }
+
+/**
+ * The bench's Mosquitto settings beyond the test brokers': TCP_NODELAY on Mosquitto's sockets. Without
+ * it Mosquitto holds a small PUBLISH until the last is acknowledged, and Node-RED's delayed ACK makes
+ * that up to 40 ms: measured at 5,000 msg/s into the ceiling, p99 32–42 ms without, 7–8 ms with
+ * (the same with `max_inflight_messages 0`). The README's broker settings give it too.
+ */
+export const BENCH_MOSQUITTO: readonly string[] = ['set_tcp_nodelay true'];
 
 const probe = async (red: NodeRedProcess): Promise<Stats> => (await (await fetch(`${red.url}/bench-latency/bb-latency`)).json()) as Stats;
 
@@ -123,15 +133,22 @@ async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, 
 const med = (xs: number[]): number => stats(xs).median;
 
 /** The knee: first rate whose median p99 is over 50 ms or median delivery under 95 %, or where any repeat lost a message. */
-function kneeOf(rows: BrokerRow[]): number | null {
+/** Ours' knee through `broker` among `rows` (null: no knee, or the broker section did not run). */
+export function kneeOfRun(rows: readonly BrokerRow[], broker: string): number | null {
+  const ours = rows.filter((r) => r.broker === broker && r.variant === 'ours');
+  return ours.length ? kneeOf(ours) : null;
+}
+
+function kneeOf(rows: readonly BrokerRow[]): number | null {
   for (const r of rows) {
     if (med(r.samples.map((s) => s.p99)) > 50 || med(r.samples.map((s) => s.sustained)) < 0.95 * r.rate || r.samples.some((s) => s.lost > 0)) return r.rate;
   }
   return null;
 }
 
-async function runVariant(broker: Broker, brokerName: string, variant: Variant, rates: number[], seconds: number, repeat: number, devices: number): Promise<BrokerRow[]> {
-  const red = new NodeRedProcess({ settings: { nodesDir: [path.join(root, 'bench', 'nodes')] } });
+export async function runVariant(broker: Broker, brokerName: string, variant: Variant, rates: number[], seconds: number, repeat: number, devices: number, nodeBinary?: string): Promise<BrokerRow[]> {
+  // `nodeBinary`: e.g. a wrapper that runs node with --cpu-prof (not allowed in NODE_OPTIONS).
+  const red = new NodeRedProcess({ settings: { nodesDir: [path.join(root, 'bench', 'nodes')] }, nodeBinary });
   try {
     red.writeFlows(flow(broker.port, variant));
     await red.start();
@@ -161,7 +178,7 @@ async function runVariant(broker: Broker, brokerName: string, variant: Variant, 
  * at a time so each has the machine to itself; each rate `repeat` times.
  */
 export async function brokerFigures(brokerName: 'mosquitto' | 'aedes', rates: number[], seconds: number, repeat = 3, rowsOut: BrokerRow[] = [], devices = 10_000): Promise<Figure[]> {
-  const broker: Broker = brokerName === 'mosquitto' ? await startMosquitto() : await startAedes();
+  const broker: Broker = brokerName === 'mosquitto' ? await startMosquitto(BENCH_MOSQUITTO) : await startAedes();
   const figures: Figure[] = [];
   try {
     const by: Partial<Record<Variant, BrokerRow[]>> = {};
@@ -221,4 +238,88 @@ export function brokerTable(rows: readonly BrokerRow[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+/** Ours with fleet-health's alerts recorded: the overload run's flow. */
+export function overloadFlow(port: number): unknown[] {
+  const nodes: unknown[] = flow(port, 'ours').map((n) => {
+    const node = n as { id: string };
+    return node.id === 'bb-health' ? { ...node, wires: [[], ['bb-alerts'], []] } : node;
+  });
+  return [...nodes, { id: 'bb-alerts', type: 'bench-alerts', z: 'bb', wires: [] }];
+}
+
+interface Tracked { distinct: number; duplicates: number; unnumbered: number; windows: Array<{ start: number; count: number; p99: number }> }
+
+/**
+ * Issue 16 §3: `rate` (twice ours' knee) offered for `seconds` with QoS 1, then 1,000 msg/s for
+ * `tailSeconds` to show the recovery. Every message is numbered; the probe at fleet-health's input
+ * counts each number's deliveries, so lost and duplicated messages are counted, not inferred.
+ * Recovery: from the end of the overload to the end of the last half second whose p99 was 50 ms or
+ * more (never recovered when that is the last half second of the run).
+ */
+export async function overloadFigures(brokerName: 'mosquitto' | 'aedes', rate: number, seconds: number, tailSeconds: number, devices = 10_000): Promise<Figure[]> {
+  const broker: Broker = brokerName === 'mosquitto' ? await startMosquitto(BENCH_MOSQUITTO) : await startAedes();
+  const red = new NodeRedProcess({ settings: { nodesDir: [path.join(root, 'bench', 'nodes')] } });
+  const tailRate = 1000;
+  try {
+    red.writeFlows(overloadFlow(broker.port));
+    await red.start();
+    for (let i = 0; i < 200 && !red.output.includes('Connected to broker'); i++) await new Promise((r) => setTimeout(r, 50));
+    await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), broker.url, String(devices), '5000', '4'], { maxBuffer: 1 << 20 });
+    await settle(red, 120_000);
+    const expected = Math.round(rate * seconds) + Math.round(tailRate * tailSeconds);
+    await fetch(`${red.url}/bench-latency/bb-latency/reset?track=${expected}`, { method: 'POST' });
+    const alertsBefore = ((await (await fetch(`${red.url}/bench-alerts/bb-alerts`)).json()) as unknown[]).length;
+    const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), broker.url, String(devices), String(rate), String(seconds), String(tailRate), String(tailSeconds)], { maxBuffer: 1 << 20 });
+    const pub = JSON.parse(stdout.trim().split('\n').pop()!) as { published: number; acked: number; seconds: number; firstPhase: number; firstPhaseEnd: number };
+    // Drain, and give PipelineOverloaded the time it needs to resolve (lag under half a second for 10 s).
+    let stats = await probe(red);
+    for (let idle = 0; idle < 15 && stats.count < pub.published;) {
+      await new Promise((r) => setTimeout(r, 200));
+      const next = await probe(red);
+      idle = next.count === stats.count ? idle + 1 : 0;
+      stats = next;
+    }
+    type Logged = { name: string; status: string; at: number };
+    const overloadAlerts = async (): Promise<Logged[]> => ((await (await fetch(`${red.url}/bench-alerts/bb-alerts`)).json()) as Logged[]).slice(alertsBefore).filter((a) => a.name === 'PipelineOverloaded');
+    let alerts = await overloadAlerts();
+    for (let i = 0; i < 60 && alerts.some((a) => a.status === 'firing') && !alerts.some((a) => a.status === 'resolved'); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      alerts = await overloadAlerts();
+    }
+    const t = stats.tracked;
+    if (!t) throw new Error('overload: the probe did not track numbered messages');
+    // Recovered: the first two seconds (four half-seconds in a row) with p99 under 50 ms after the end.
+    const after = t.windows.filter((w) => w.start + 500 > pub.firstPhaseEnd);
+    let back = -1;
+    for (let i = 0; i + 4 <= after.length && back < 0; i++) if (after.slice(i, i + 4).every((w) => w.p99 < 50)) back = i;
+    const recovered = back >= 0;
+    const recoveryS = recovered ? Math.max(0, (after[back].start - pub.firstPhaseEnd) / 1000) : Infinity;
+    // What came later: half-seconds over 50 ms once it had recovered (a blip, not the backlog).
+    const later = recovered ? after.slice(back).filter((w) => w.p99 >= 50) : [];
+    const lost = pub.published - t.distinct;
+    const during = t.windows.filter((w) => w.start + 500 <= pub.firstPhaseEnd);
+    const deliveredDuring = during.reduce((a, w) => a + w.count, 0) / Math.max(0.5, during.length / 2);
+    // The half-second windows, for a look at how the recovery went (git-ignored, beside latest.json).
+    const dir = path.join(root, '.bench-results');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `overload-${brokerName}.json`), JSON.stringify({ rate, seconds, tailRate, tailSeconds, pub, alerts, windows: t.windows.map((w) => ({ ...w, fromEnd: (w.start - pub.firstPhaseEnd) / 1000 })) }));
+    const fired = alerts.filter((a) => a.status === 'firing');
+    const resolved = alerts.filter((a) => a.status === 'resolved');
+    const what = `${brokerName}, ours, ${rate.toLocaleString('en-US')} msg/s offered for ${seconds} s (2× the knee), then ${tailRate.toLocaleString('en-US')} msg/s for ${tailSeconds} s`;
+    process.stderr.write(`bench:   overload ${what}: published ${pub.published}, acked ${pub.acked}, distinct ${t.distinct}, duplicates ${t.duplicates}, recovery ${recoveryS} s, ${later.length} slow half-seconds after it, PipelineOverloaded ${fired.length} fired ${resolved.length} resolved\n`);
+    return [
+      figure('overload', `${what}: delivered during the overload (a half-second windows' mean)`, 'msg/s', [deliveredDuring]),
+      figure('overload', `${brokerName}: messages offered (QoS 1) and not delivered to fleet-health, counted by number`, 'msgs', [lost], { target: '0', met: lost === 0 }),
+      figure('overload', `${brokerName}: messages delivered to fleet-health more than once`, 'msgs', [t.duplicates], { target: '0', met: t.duplicates === 0 }),
+      figure('overload', `${brokerName}: recovery, from the overload's end to the first 2 s in which every half second's p99 < 50 ms`, 's', [recoveryS], { target: '≤ 10 s', met: recovered && recoveryS <= 10 }),
+      figure('overload', `${brokerName}: after the recovery, half-seconds with p99 ≥ 50 ms (of ${after.length - Math.max(0, back)}; worst ${later.length ? Math.max(...later.map((w) => w.p99)) : 0} ms)`, 'windows', [later.length]),
+      figure('overload', `${brokerName}: PipelineOverloaded fired (then resolved: ${resolved.length})`, 'alerts', [fired.length], { target: 'fires and resolves', met: fired.length > 0 && resolved.length >= fired.length }),
+    ];
+  } finally {
+    await red.stop();
+    red.cleanup();
+    await broker.close();
+  }
 }

@@ -140,7 +140,7 @@ export async function pipelineFigures(repeat: number, count = 100_000): Promise<
  * is health's `done`: the run ends when health has completed every message (scored, committed, sent,
  * or coalesced), counted where Node-RED completes a message.
  */
-async function driveOurs(RED: Runtime, messages: Array<{ topic: string; payload: string }>): Promise<number> {
+export async function driveOurs(RED: Runtime, messages: Array<{ topic: string; payload: string }>): Promise<number> {
   type Completing = RuntimeNode & { _complete(msg: unknown, err?: unknown): void; _benchHooked?: boolean; _benchCount?: number; _benchDone?: (() => void) | null; _benchExpect?: number };
   const health = RED.nodes.getNode('ours-health') as Completing;
   if (!health._benchHooked) {

@@ -3,7 +3,11 @@
  * loop with Node-RED: the virtual fleet's traffic for N devices, published at a set rate with QoS 1,
  * each payload stamped with `sent_at` (kept by fleet-decode as an unknown field) for latency.
  *
- * argv: brokerUrl devices rate seconds   → prints one JSON line {published, acked, seconds}
+ * argv: brokerUrl devices rate seconds [tailRate tailSeconds]
+ *   → prints one JSON line {published, acked, seconds, firstPhase, firstPhaseEnd}
+ * With a tail (the overload run), `rate` is offered for `seconds`, then `tailRate` for `tailSeconds`
+ * to show the recovery, and every payload carries `bench_seq`, its number in the run from 0, so the
+ * probe counts each message's deliveries.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -23,36 +27,46 @@ function traffic(devices: number): Publication[] {
 }
 
 async function main(): Promise<void> {
-  const [url, devicesArg, rateArg, secondsArg] = process.argv.slice(2);
+  const [url, devicesArg, rateArg, secondsArg, tailRateArg, tailSecondsArg] = process.argv.slice(2);
   const devices = Number(devicesArg);
-  const rate = Number(rateArg);
-  const seconds = Number(secondsArg);
+  const phases = [{ rate: Number(rateArg), seconds: Number(secondsArg) }];
+  const numbered = tailRateArg !== undefined;
+  if (numbered) phases.push({ rate: Number(tailRateArg), seconds: Number(tailSecondsArg) });
   const pubs = traffic(devices);
   const clients: MqttClient[] = [];
   for (let i = 0; i < 4; i++) clients.push(await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}-${i}`, clean: true }));
   let published = 0;
   let acked = 0;
-  const total = Math.round(rate * seconds);
-  const start = Date.now();
-  const tickMs = 10;
   let i = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.round(((Date.now() - start) / 1000) * rate));
-      while (published < due) {
-        const p = pubs[i++ % pubs.length];
-        const payload = `${p.payload.slice(0, -1)},"sent_at":${Date.now()}}`;
-        clients[published % clients.length].publish(p.topic, payload, { qos: 1 }, (err) => { if (!err) acked++; });
-        published++;
-      }
-      if (published >= total) { clearInterval(timer); resolve(); }
-    }, tickMs);
-  });
+  const tickMs = 10;
+  const start = Date.now();
+  let firstPhase = 0;
+  let firstPhaseEnd = 0;
+  for (const [n, phase] of phases.entries()) {
+    const phaseStart = Date.now();
+    const base = published;
+    const total = Math.round(phase.rate * phase.seconds);
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = base + Math.min(total, Math.round(((Date.now() - phaseStart) / 1000) * phase.rate));
+        while (published < due) {
+          const p = pubs[i++ % pubs.length];
+          // `sent_at` last: the pass-through probe reads it from the end of the raw payload.
+          const seq = numbered ? `,"bench_seq":${published}` : '';
+          const payload = `${p.payload.slice(0, -1)}${seq},"sent_at":${Date.now()}}`;
+          clients[published % clients.length].publish(p.topic, payload, { qos: 1 }, (err) => { if (!err) acked++; });
+          published++;
+        }
+        if (published >= base + total) { clearInterval(timer); resolve(); }
+      }, tickMs);
+    });
+    if (n === 0) { firstPhase = published; firstPhaseEnd = Date.now(); }
+  }
   const sentSeconds = (Date.now() - start) / 1000;
   const deadline = Date.now() + 15_000;
   while (acked < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await Promise.all(clients.map((c) => c.endAsync()));
-  process.stdout.write(`${JSON.stringify({ published, acked, seconds: sentSeconds })}\n`);
+  process.stdout.write(`${JSON.stringify({ published, acked, seconds: sentSeconds, firstPhase, firstPhaseEnd })}\n`);
 }
 
 main().catch((err: Error) => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { decodeFigures, flushFigures, healthFigures, memoryFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
-import { brokerFigures, brokerTable, type BrokerRow } from './broker';
+import { brokerFigures, brokerTable, kneeOfRun, overloadFigures, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
 import { healthPeriodicFigures } from './periodic';
 import { healthCommitFigures } from './health-commit';
@@ -57,6 +57,11 @@ async function main(): Promise<void> {
     const reps = quick ? 1 : 3;
     await section('broker: mosquitto', () => brokerFigures('mosquitto', rates, quick ? 2 : 3, reps, brokerRows));
     await section('broker: aedes', () => brokerFigures('aedes', quick ? [2_000] : [5_000, 10_000, 20_000], quick ? 2 : 3, reps, brokerRows));
+    // Twice ours' knee of this run (10,000 msg/s, the knee of the last full runs, when the broker
+    // section did not run), 30 s, then the recovery: about 80 s a broker.
+    for (const b of ['mosquitto', 'aedes'] as const) {
+      await section(`overload: ${b}`, () => overloadFigures(b, 2 * (quick ? 2_000 : kneeOfRun(brokerRows, b) ?? 10_000), quick ? 10 : 30, quick ? 15 : 25));
+    }
   }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

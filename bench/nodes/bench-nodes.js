@@ -58,7 +58,8 @@ module.exports = function (RED) {
   const latencies = new Map();
   function Latency(config) {
     RED.nodes.createNode(this, config);
-    const state = { samples: [], count: 0, first: 0, last: 0 };
+    // `seen` (the overload run): deliveries of each `bench_seq`, and each sample's arrival time.
+    const state = { samples: [], count: 0, first: 0, last: 0, seen: null, arrivals: [], unnumbered: 0 };
     latencies.set(this.id, state);
     const observe = (msg) => {
       const sent = sentAt(msg.payload);
@@ -68,6 +69,11 @@ module.exports = function (RED) {
         state.count++;
         if (!state.first) state.first = now;
         state.last = now;
+        if (state.seen) {
+          state.arrivals.push(now);
+          const seq = msg.payload && msg.payload.bench_seq;
+          if (Number.isInteger(seq) && seq >= 0 && seq < state.seen.length) { if (state.seen[seq] < 255) state.seen[seq]++; } else state.unnumbered++;
+        }
       }
     };
     this.on('input', (msg, send, done) => { observe(msg); done(); });
@@ -81,21 +87,61 @@ module.exports = function (RED) {
     this.on('close', () => latencies.delete(this.id));
   }
   RED.nodes.registerType('bench-latency', Latency);
+
+  // The alerts a node sent (name, status, when), for the overload run's PipelineOverloaded.
+  const alertLogs = new Map();
+  function Alerts(config) {
+    RED.nodes.createNode(this, config);
+    const log = [];
+    alertLogs.set(this.id, log);
+    this.on('input', (msg, send, done) => {
+      const a = msg.payload || {};
+      log.push({ name: a.labels && a.labels.alertname, status: a.status, at: Date.now() });
+      done();
+    });
+    this.on('close', () => alertLogs.delete(this.id));
+  }
+  RED.nodes.registerType('bench-alerts', Alerts);
   if (RED.httpAdmin) {
     RED.httpAdmin.get('/bench-latency/:id', (req, res) => {
       const s = latencies.get(req.params.id);
       if (!s) return res.status(404).end();
       const sorted = s.samples.slice().sort((a, b) => a - b);
       const q = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : null);
+      let tracked = null;
+      if (s.seen) {
+        let distinct = 0;
+        let duplicates = 0;
+        for (const n of s.seen) { if (n > 0) { distinct++; duplicates += n - 1; } }
+        // p99 of the latencies of the messages that arrived in each half second.
+        const windows = [];
+        for (let i = 0; i < s.arrivals.length;) {
+          const start = s.arrivals[i] - (s.arrivals[i] % 500);
+          const lat = [];
+          for (; i < s.arrivals.length && s.arrivals[i] < start + 500; i++) lat.push(s.samples[i]);
+          lat.sort((a, b) => a - b);
+          windows.push({ start, count: lat.length, p99: lat[Math.min(lat.length - 1, Math.floor(0.99 * lat.length))] });
+        }
+        tracked = { distinct, duplicates, unnumbered: s.unnumbered, windows };
+      }
       res.json({
         count: s.count, first: s.first, last: s.last, p50: q(0.5), p99: q(0.99), max: sorted.length ? sorted[sorted.length - 1] : null,
         loopP99: loop.count ? loop.percentile(99) / 1e6 : null, loopMax: loop.count ? loop.max / 1e6 : null,
-        gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs,
+        gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs, tracked,
       });
+    });
+    RED.httpAdmin.get('/bench-alerts/:id', (req, res) => {
+      const log = alertLogs.get(req.params.id);
+      if (!log) return res.status(404).end();
+      res.json(log);
     });
     RED.httpAdmin.post('/bench-latency/:id/reset', (req, res) => {
       const s = latencies.get(req.params.id);
-      if (s) { s.samples = []; s.count = 0; s.first = 0; s.last = 0; }
+      const track = Number(req.query.track);
+      if (s) {
+        s.samples = []; s.count = 0; s.first = 0; s.last = 0; s.arrivals = []; s.unnumbered = 0;
+        s.seen = Number.isInteger(track) && track > 0 && track <= 50_000_000 ? new Uint8Array(track) : null;
+      }
       loop.reset();
       gc.count = 0; gc.totalMs = 0; gc.maxMs = 0;
       res.json({ ok: true });

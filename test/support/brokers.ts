@@ -43,11 +43,12 @@ const canConnect = (port: number): Promise<boolean> => new Promise((resolve) => 
   s.once('error', () => resolve(false));
 });
 
-export async function startMosquitto(): Promise<Broker> {
+/** `extra`: more mosquitto.conf lines (the benchmarks' settings). */
+export async function startMosquitto(extra: readonly string[] = []): Promise<Broker> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'max_queued_messages 100000', ''].join('\n'));
+  fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'max_queued_messages 100000', ...extra, ''].join('\n'));
   const child: ChildProcess = spawn(mosquittoBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { Decoder, type Decoded } from '../lib/decode/decoder';
 import { defaultHealthConfig } from '../lib/health/config';
+import { SWEEP_MAX, SWEEP_VISITS } from '../lib/health/controller';
 import { HealthTracker } from '../lib/health/tracker';
 import { FleetRegistry } from '../lib/registry/registry';
 import type { KeyValueStore } from '../lib/registry/persistence';
@@ -22,7 +23,7 @@ import { makeAlert } from '../lib/alert-shape';
 import { ARCH, DEVICE_KINDS, KIND, topicFor } from '../firmware/contract/topics';
 
 /** fleet-health's slice (nodes/fleet-health): updates per sweep call before it yields. */
-const SWEEP_SLICE = 2000;
+const SWEEP_SLICE = SWEEP_MAX;
 
 /** A store that keeps values in a Map and answers at once: the registry's own cost of a flush, no I/O. */
 function memoryStore(): KeyValueStore {
@@ -164,8 +165,13 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
   const { tracker, bytes: total, at } = populate(devices);
   // Nobody is silent yet: the sweep's everyday cost. Then every device silent at once: its worst.
   const quiet = millis(repeat, () => { tracker.sweep(at + 1000); });
-  // A pass that must visit every device: the first 1 in 1,000 (i % 1000 === 0) just due.
-  const pass = millis(1, () => { tracker.sweep(tracker.get('esp32-c3-full-0')!.silentAfter + 0.5); });
+  // A pass that must visit every device: the first 1 in 1,000 (i % 1000 === 0) just due. In one
+  // call (before), and as fleet-health takes it: slices of SWEEP_VISITS devices, the longest timed.
+  const dueAt = tracker.get('esp32-c3-full-0')!.silentAfter + 0.5;
+  const whole = populate(devices).tracker;
+  const pass = millis(1, () => { whole.sweep(dueAt); });
+  const passSlices: number[] = [];
+  do passSlices.push(...millis(1, () => { tracker.sweep(dueAt, Infinity, SWEEP_VISITS); })); while (tracker.sweeping);
   const summaryHealthy = millis(repeat, () => { tracker.summary(at + 1000); });
   // fleet-health takes an outage in slices of SWEEP_SLICE updates, one per event-loop turn: one slice is what holds the loop.
   const slice = millis(1, () => { tracker.sweep(at + 10 * 60_000, SWEEP_SLICE); });
@@ -176,8 +182,9 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
   const under = (xs: number[]) => ({ ...held, met: stats(xs).median <= 10 });
   return [
     figure('periodic', `health sweep, ${n} devices, none due (answered by the earliest-due bound)`, 'ms', quiet, under(quiet)),
-    figure('periodic', `health sweep, ${n} devices, a full pass (1 in 1,000 just due)`, 'ms', pass, under(pass)),
-    figure('periodic', `health sweep, one slice of ${SWEEP_SLICE.toLocaleString('en-US')} devices falling silent (of ${n})`, 'ms', slice, under(slice)),
+    figure('periodic', `health sweep, ${n} devices, a full pass (1 in 1,000 just due) in one call, before`, 'ms', pass),
+    figure('periodic', `health sweep, ${n} devices, that pass in slices of ${SWEEP_VISITS.toLocaleString('en-US')} devices looked at (${passSlices.length} slices): the longest`, 'ms', [Math.max(...passSlices)], { ...held, met: Math.max(...passSlices) <= 10 }),
+    figure('periodic', `health sweep, a slice of ${SWEEP_SLICE.toLocaleString('en-US')} devices falling silent (of ${n}; the most a slice takes, when the last one's cost says it fits 8 ms)`, 'ms', slice),
     figure('periodic', `fleet summary, ${n} devices, all healthy`, 'ms', summaryHealthy, under(summaryHealthy)),
     figure('periodic', `fleet summary, ${n} devices, all offline`, 'ms', summaryOffline, under(summaryOffline)),
     ...memoryOf(devices, total),

@@ -102,13 +102,13 @@ async function settle(red: NodeRedProcess, capMs: number): Promise<void> {
   }
 }
 
-async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, devices: number, rate: number, seconds: number): Promise<Sample> {
-  await fetch(`${red.url}/bench-latency/bb-latency/reset`, { method: 'POST' });
-  const before = procStat(pid);
-  const t0 = Date.now();
-  const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), brokerUrl, String(devices), String(rate), String(seconds)], { maxBuffer: 1 << 20 });
-  const pub = JSON.parse(stdout.trim().split('\n').pop()!) as { published: number; acked: number; seconds: number };
-  // Drain: wait until every message is through, or the count has stopped rising for 3 s (a loss).
+/** What the publisher printed (bench/publisher.ts). */
+interface Published { published: number; acked: number; seconds: number; firstPhase: number; firstPhaseEnd: number }
+
+/** Runs the publisher with `args`, then waits until every message is through, or the count has stopped rising for 3 s (a loss). */
+async function publishAndDrain(red: NodeRedProcess, args: string[]): Promise<{ pub: Published; stats: Stats }> {
+  const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), ...args], { maxBuffer: 1 << 20 });
+  const pub = JSON.parse(stdout.trim().split('\n').pop()!) as Published;
   let stats = await probe(red);
   for (let idle = 0; idle < 15 && stats.count < pub.published;) {
     await new Promise((r) => setTimeout(r, 200));
@@ -116,6 +116,14 @@ async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, 
     idle = next.count === stats.count ? idle + 1 : 0;
     stats = next;
   }
+  return { pub, stats };
+}
+
+async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, devices: number, rate: number, seconds: number): Promise<Sample> {
+  await fetch(`${red.url}/bench-latency/bb-latency/reset`, { method: 'POST' });
+  const before = procStat(pid);
+  const t0 = Date.now();
+  const { pub, stats } = await publishAndDrain(red, [brokerUrl, String(devices), String(rate), String(seconds)]);
   const after = procStat(pid);
   // Delivered over the window in which messages arrived (the publisher's start-up is not counted).
   const window = Math.max(0.001, (stats.last - stats.first) / 1000);
@@ -271,16 +279,8 @@ export async function overloadFigures(brokerName: 'mosquitto' | 'aedes', rate: n
     const expected = Math.round(rate * seconds) + Math.round(tailRate * tailSeconds);
     await fetch(`${red.url}/bench-latency/bb-latency/reset?track=${expected}`, { method: 'POST' });
     const alertsBefore = ((await (await fetch(`${red.url}/bench-alerts/bb-alerts`)).json()) as unknown[]).length;
-    const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), broker.url, String(devices), String(rate), String(seconds), String(tailRate), String(tailSeconds)], { maxBuffer: 1 << 20 });
-    const pub = JSON.parse(stdout.trim().split('\n').pop()!) as { published: number; acked: number; seconds: number; firstPhase: number; firstPhaseEnd: number };
-    // Drain, and give PipelineOverloaded the time it needs to resolve (lag under half a second for 10 s).
-    let stats = await probe(red);
-    for (let idle = 0; idle < 15 && stats.count < pub.published;) {
-      await new Promise((r) => setTimeout(r, 200));
-      const next = await probe(red);
-      idle = next.count === stats.count ? idle + 1 : 0;
-      stats = next;
-    }
+    const { pub, stats } = await publishAndDrain(red, [broker.url, String(devices), String(rate), String(seconds), String(tailRate), String(tailSeconds)]);
+    // Give PipelineOverloaded the time it needs to resolve (lag under half a second for 10 s).
     type Logged = { name: string; status: string; at: number };
     const overloadAlerts = async (): Promise<Logged[]> => ((await (await fetch(`${red.url}/bench-alerts/bb-alerts`)).json()) as Logged[]).slice(alertsBefore).filter((a) => a.name === 'PipelineOverloaded');
     let alerts = await overloadAlerts();

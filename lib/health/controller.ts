@@ -117,8 +117,13 @@ const OVERLOAD_META = 'overload';
  * at most twice and at least a quarter of the last size, within SWEEP_MIN..SWEEP_MAX.
  */
 export function nextSweepSlice(current: number, done: number, spentMs: number, budgetMs = SLICE_BUDGET_MS): number {
+  return fitSlice(current, done, spentMs, budgetMs, SWEEP_MIN, SWEEP_MAX, 1 / 4);
+}
+
+/** What the last slice's cost per item fits in the budget: at most twice its size, at least `least` of it, within min..max. */
+function fitSlice(current: number, done: number, spentMs: number, budgetMs: number, min: number, max: number, least: number): number {
   const fits = spentMs > 0 ? Math.floor((done * budgetMs) / spentMs) : current * 2;
-  return Math.max(SWEEP_MIN, Math.min(SWEEP_MAX, current * 2, Math.max(Math.ceil(current / 4), fits)));
+  return Math.max(min, Math.min(max, current * 2, Math.max(Math.ceil(current * least), fits)));
 }
 
 /** Bounds of a slice of the background group commit, in devices; in between, what the last one's cost fits. */
@@ -128,8 +133,7 @@ const WAITING_FIRST = 1000;
 
 /** The next slice of the background group commit: what the last one's cost per record fits in the budget, at most twice its size. */
 export function nextWaitingSlice(current: number, done: number, spentMs: number, budgetMs = SLICE_BUDGET_MS): number {
-  const fits = spentMs > 0 ? Math.floor((done * budgetMs) / spentMs) : current * 2;
-  return Math.max(WAITING_MIN, Math.min(WAITING_MAX, current * 2, fits));
+  return fitSlice(current, done, spentMs, budgetMs, WAITING_MIN, WAITING_MAX, 0);
 }
 
 /**

@@ -52,7 +52,7 @@ interface Expectation {
   /** Fields to set in the imported flow's dialogs before the deploy, beyond the broker. */
   readonly setup?: (rig: Rig, flow: FlowNode[]) => Promise<void>;
   /** Run after the deploy (a device plugged in). */
-  readonly afterDeploy?: (rig: Rig) => Promise<void>;
+  readonly afterDeploy?: (rig: Rig, read: () => Promise<Seen>) => Promise<void>;
   /** What the example's comment says to wait for before pressing its buttons. */
   readonly ready?: (s: Seen, rig: Rig) => boolean;
   /** Inject buttons to press after the deploy, by node id. */
@@ -106,8 +106,12 @@ const EXPECTED: Record<string, Expectation> = {
     setup: async (rig) => {
       await editConfig(rig.page, 'sp-port', async () => { await rig.page.fill('#node-config-input-path', rig.serialHost); });
     },
-    // The bench device plugged in once the flow holds the port: its boot lines name it.
-    afterDeploy: (rig) => rig.serialDevice.start(),
+    // The bench device plugged in once the flow holds the port: its boot lines name it, and lines
+    // written before the port is open are flushed when it opens (it missed them once, under load).
+    afterDeploy: async (rig, read) => {
+      await waitFor('the serial console holding its port', async () => (await read()).statuses.some((n) => n.id === 'sp-console' && n.status?.fill === 'green'), 30_000, 100);
+      await rig.serialDevice.start();
+    },
     ready: (s) => lines(s, 'health').some((l) => l.includes('"device":"esp32-c3-bench-01"')),
     press: ['sp-inject'],
     seen: (s) => lines(s, 'provisioning result').some((l) => /"ok":\s*true/.test(l) && l.includes('"device_id":"esp32-c3-201"'))
@@ -294,7 +298,7 @@ describe(`examples through Import → Examples in Chromium (${runtimeLabel()})`,
         return { debug: w.__debug, statuses: ids.map((i) => w.RED.nodes.node(i)).filter((n): n is NodeStatus => !!n).map((n) => ({ id: n.id, type: n.type, name: n.name, status: n.status })) };
       }, flow.map((n) => n.id));
       let last: Seen = { debug: [], statuses: [] };
-      await expected.afterDeploy?.(rig);
+      await expected.afterDeploy?.(rig, read);
       if (expected.ready) await waitFor(`${name} ready for its buttons`, async () => { last = await read(); return expected.ready!(last, rig); }, 45_000, 250);
       assert.equal(await activeTab(), tab);
       for (const id of expected.press ?? []) {

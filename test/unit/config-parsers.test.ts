@@ -70,6 +70,14 @@ describe('configuration parsers never throw on arbitrary JSON (fast-check)', fun
     });
   }
 
+  it('fleet-alerts: a saved receiver with no text form (found by the property above, seed 1126430382) is refused by name', () => {
+    const alerts = NODES.find((n) => n.name === 'fleet-alerts')!;
+    const r = loadConfig(alerts.spec as Parameters<typeof loadConfig>[0], { id: 'n1', receivers: [[{ toString: '' }]] }, RED).result as { ok: boolean; field?: string };
+    checkResult(r);
+    assert.equal(r.ok, false);
+    assert.match(String(r.field), /^receivers/);
+  });
+
   it('the domain parsers on any JSON value: decode, health scoring and node, alerts routing, registry', () => {
     fc.assert(fc.property(anyField, anyField, routing, (a, b, doc) => {
       checkResult(parseAlertsConfig(['email'], doc) as ConfigResult<unknown>);

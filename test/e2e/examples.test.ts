@@ -123,6 +123,20 @@ const EXPECTED: Record<string, Expectation> = {
   },
 };
 
+/**
+ * Clicks an inject node's button until the editor says it injected: under load a click right after
+ * a deploy was once lost (the test alert never arrived). A click the runtime took shows the notice,
+ * so nothing is injected twice.
+ */
+async function pressInject(page: Page, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const notice = page.waitForSelector('.red-ui-notification:has-text("Successfully injected")', { timeout: 5_000 }).then(() => true, () => false);
+    await page.locator(`[id="${id}"] .red-ui-flow-node-button`).click();
+    if (await notice) return;
+    if (attempt === 3) throw new Error(`pressing ${id}: no "Successfully injected" notice after 3 clicks`);
+  }
+}
+
 /** Opens a node's edit dialog from the workspace (double click), runs `edit`, and clicks Done. */
 async function editNode(page: Page, id: string, edit: () => Promise<void>): Promise<void> {
   await page.evaluate((nid) => {
@@ -301,9 +315,7 @@ describe(`examples through Import → Examples in Chromium (${runtimeLabel()})`,
       await expected.afterDeploy?.(rig, read);
       if (expected.ready) await waitFor(`${name} ready for its buttons`, async () => { last = await read(); return expected.ready!(last, rig); }, 45_000, 250);
       assert.equal(await activeTab(), tab);
-      for (const id of expected.press ?? []) {
-        await page.locator(`[id="${id}"] .red-ui-flow-node-button`).click();
-      }
+      for (const id of expected.press ?? []) await pressInject(page, id);
       await waitFor(`${name}: ${expected.says}`, async () => { last = await read(); return expected.seen(last, rig); }, 60_000, 250)
         .catch((err: Error) => {
           const debug = last.debug.slice(-20).map((d) => `${d.name}: ${d.msg.slice(0, 160)}`).join('\n  ');

@@ -165,13 +165,19 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
   const { tracker, bytes: total, at } = populate(devices);
   // Nobody is silent yet: the sweep's everyday cost. Then every device silent at once: its worst.
   const quiet = millis(repeat, () => { tracker.sweep(at + 1000); });
-  // A pass that must visit every device: the first 1 in 1,000 (i % 1000 === 0) just due. In one
-  // call (before), and as fleet-health takes it: slices of SWEEP_VISITS devices, the longest timed.
+  // A pass that must visit every device: the next 1 in 1,000 just due (devices were last seen 1 ms
+  // apart, i % 1000). As fleet-health takes it, slices of SWEEP_VISITS devices, the longest timed;
+  // twice (the first pass is the code's first run, named apart); then in one call (before), for the
+  // 1 in 1,000 due a millisecond later each time.
   const dueAt = tracker.get('esp32-c3-full-0')!.silentAfter + 0.5;
-  const whole = populate(devices).tracker;
-  const pass = millis(1, () => { whole.sweep(dueAt); });
-  const passSlices: number[] = [];
-  do passSlices.push(...millis(1, () => { tracker.sweep(dueAt, Infinity, SWEEP_VISITS); })); while (tracker.sweeping);
+  const slicedPass = (t: number): number[] => {
+    const xs: number[] = [];
+    do xs.push(...millis(1, () => { tracker.sweep(t, Infinity, SWEEP_VISITS); })); while (tracker.sweeping);
+    return xs;
+  };
+  const coldSlices = slicedPass(dueAt);
+  const passSlices = slicedPass(dueAt + 1);
+  const pass = millis(1, () => { tracker.sweep(dueAt + 2); });
   const summaryHealthy = millis(repeat, () => { tracker.summary(at + 1000); });
   // fleet-health takes an outage in slices of SWEEP_SLICE updates, one per event-loop turn: one slice is what holds the loop.
   const slice = millis(1, () => { tracker.sweep(at + 10 * 60_000, SWEEP_SLICE); });
@@ -183,7 +189,7 @@ export function scaleFigures(devices: number, repeat: number): Figure[] {
   return [
     figure('periodic', `health sweep, ${n} devices, none due (answered by the earliest-due bound)`, 'ms', quiet, under(quiet)),
     figure('periodic', `health sweep, ${n} devices, a full pass (1 in 1,000 just due) in one call, before`, 'ms', pass),
-    figure('periodic', `health sweep, ${n} devices, that pass in slices of ${SWEEP_VISITS.toLocaleString('en-US')} devices looked at (${passSlices.length} slices): the longest`, 'ms', [Math.max(...passSlices)], { ...held, met: Math.max(...passSlices) <= 10 }),
+    figure('periodic', `health sweep, ${n} devices, that pass in slices of ${SWEEP_VISITS.toLocaleString('en-US')} devices looked at (${passSlices.length} slices; the first such pass ${Math.max(...coldSlices).toFixed(1)} ms): the longest`, 'ms', [Math.max(...passSlices)], { ...held, met: Math.max(...passSlices) <= 10 }),
     figure('periodic', `health sweep, a slice of ${SWEEP_SLICE.toLocaleString('en-US')} devices falling silent (of ${n}; the most a slice takes, when the last one's cost says it fits 8 ms)`, 'ms', slice),
     figure('periodic', `fleet summary, ${n} devices, all healthy`, 'ms', summaryHealthy, under(summaryHealthy)),
     figure('periodic', `fleet summary, ${n} devices, all offline`, 'ms', summaryOffline, under(summaryOffline)),

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
     // Twice ours' knee of this run (10,000 msg/s, the knee of the last full runs, when the broker
     // section did not run), 30 s, then the recovery: about 80 s a broker.
     for (const b of ['mosquitto', 'aedes'] as const) {
-      await section(`overload: ${b}`, () => overloadFigures(b, 2 * (quick ? 2_000 : kneeOfRun(brokerRows, b) ?? 10_000), quick ? 10 : 30, quick ? 15 : 25));
+      const knee = quick ? null : kneeOfRun(brokerRows, b);
+      const whence = quick ? '2× the quick rate' : knee !== null ? '2× the knee of this run' : '2× 10,000, the knee of the last full runs';
+      await section(`overload: ${b}`, () => overloadFigures(b, 2 * (quick ? 2_000 : knee ?? 10_000), quick ? 10 : 30, quick ? 15 : 25, whence));
     }
   }
 

@@ -425,9 +425,8 @@ export class HealthTracker {
       pass = { at: now, cursor: this.devices.values(), next: Infinity };
       this.pass = pass;
     }
-    const limit = Math.min(max, Number.MAX_SAFE_INTEGER);
     let visits = 0;
-    while (out.length < limit && visits < maxVisits) {
+    while (out.length < max && visits < maxVisits) {
       const it = pass.cursor.next();
       if (it.done) {
         // A full pass: every device still online is due no earlier than `next` (devices seen silent

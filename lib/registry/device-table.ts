@@ -179,7 +179,6 @@ export class DeviceTable {
     this.devices.set(rec.id, restored);
   }
 
-  /** The ids changed since the last call, each with its record. */
   /**
    * The ids changed since the last call, handed over whole (a new set starts): listing 100,000 of
    * them in one turn was most of a flush's longest hold. Their records are read with get() when

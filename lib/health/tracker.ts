@@ -456,7 +456,10 @@ export class HealthTracker {
    */
   summary(now: number, worstCount = 10): FleetSummary {
     const byKind: Record<string, Record<HealthState, number>> = {};
-    for (const [k, c] of this.kindCounts) if (c.healthy + c.degraded + c.critical + c.offline + c.unknown > 0) byKind[k] = { ...c };
+    // Defined, not assigned: a kind is text a flow can send (msg.device.kind), "__proto__" included.
+    for (const [k, c] of this.kindCounts) {
+      if (c.healthy + c.degraded + c.critical + c.offline + c.unknown > 0) Object.defineProperty(byKind, k, { value: { ...c }, enumerable: true, writable: true, configurable: true });
+    }
     // The worst `worstCount` kept in order as the scan goes: sorting every unhealthy device took
     // 100 ms in an outage of 100,000. The order is total (ids are unique), so the result is the same.
     const worse = (a: DeviceHealth, b: DeviceHealth): number => RANK[b.state] - RANK[a.state] || a.score - b.score || (a.id < b.id ? -1 : 1);

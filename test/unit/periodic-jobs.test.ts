@@ -116,6 +116,16 @@ describe('periodic jobs at fleet scale (issue 16)', () => {
     assert.equal(t.summary(T0 + 10).byKind['env-sensor'].critical, 1);
   });
 
+  it('a kind named "__proto__" (msg.device.kind is text a flow can send) is counted as a kind of its own', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    t.observe({ id: 'p', kind: 'heartbeat', deviceKind: '__proto__' as never, payload: { uptime: 1, free_heap: 40_000 }, at: T0 });
+    const s = t.summary(T0);
+    assert.ok(Object.prototype.hasOwnProperty.call(s.byKind, '__proto__'));
+    assert.equal(Object.getPrototypeOf(s.byKind), Object.prototype);
+    const sent = Object.getOwnPropertyDescriptor(JSON.parse(JSON.stringify(s.byKind)), '__proto__')?.value as Record<string, number>;
+    assert.equal(Object.values(sent).reduce((a, b) => a + b, 0), 1, 'the device is counted once, in its own kind');
+  });
+
   it('the summary\'s worst devices are the first of a full sort, for any count', () => {
     const t = new HealthTracker(defaultHealthConfig());
     // Heap sizes spread over healthy, degraded and critical; a third falls silent below.

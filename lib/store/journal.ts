@@ -40,6 +40,15 @@ export interface JournalOptions {
 }
 
 const MIN_COMPACT_BYTES = 1 << 20;
+/**
+ * A sliced compaction's catch-up: the commits made while it ran are copied after the snapshot off
+ * the event loop while they are more than this; only the last few are written and synced on it.
+ */
+const TAIL_ON_LOOP_BYTES = 64 * 1024;
+/** Off-loop syncs, and writes, of the catch-up before the rest is written and synced on the loop (a disk slower than the commits never catches up). */
+const CATCH_UP_SYNCS = 3;
+const CATCH_UP_WRITES = 16;
+const ignore = (): void => undefined;
 
 /**
  * `sync`: fdatasync before `commit` returns (what decides a send). `background`: written before it
@@ -60,7 +69,15 @@ interface SlicedCompaction {
   at: number;
   bytes: number;
   /** Commits made since the start, appended after the snapshot so the last line of a key still wins. */
-  readonly tail: string[];
+  tail: string[];
+  tailBytes: number;
+  /** Written to the temporary file since its last sync. */
+  unsynced: boolean;
+  syncsLeft: number;
+  writesLeft: number;
+  /** A write or sync on `fd` is running off the loop: closing `fd` now could hand its number to another file mid-write. */
+  busy: boolean;
+  abandoned: boolean;
 }
 
 export class Journal {
@@ -174,7 +191,7 @@ export class Journal {
     }
     this.fileBytes += bytes;
     this.commits++;
-    this.compacting?.tail.push(text);
+    if (this.compacting) { this.compacting.tail.push(text); this.compacting.tailBytes += bytes; }
     for (const [key, s] of applied) {
       const old = this.live.get(key);
       if (old !== undefined) this.liveBytes -= old.length + key.length + 12;
@@ -246,9 +263,29 @@ export class Journal {
     const tmp = `${this.file}.tmp`;
     let fd: number;
     try { fd = fs.openSync(tmp, 'w'); } catch { this.retryAtBytes = this.fileBytes + MIN_COMPACT_BYTES; return; }
-    const job: SlicedCompaction = { tmp, fd, keys: Array.from(this.live.keys()), at: 0, bytes: 0, tail: [] };
+    const job: SlicedCompaction = { tmp, fd, keys: Array.from(this.live.keys()), at: 0, bytes: 0, tail: [], tailBytes: 0, unsynced: false, syncsLeft: CATCH_UP_SYNCS, writesLeft: CATCH_UP_WRITES, busy: false, abandoned: false };
     this.compacting = job;
-    const write = (text: string): void => { fs.writeSync(job.fd, text); job.bytes += Buffer.byteLength(text); };
+    const write = (text: string): void => { fs.writeSync(job.fd, text); job.bytes += Buffer.byteLength(text); job.unsynced = true; };
+    const takeTail = (): string => { const text = job.tail.join(''); job.tail = []; job.tailBytes = 0; return text; };
+    /** Runs a write or sync of the temporary file in the thread pool, then `next` (unless the job was given up meanwhile). */
+    const offLoop = (op: (done: (err: Error | null) => void) => void, next: () => void): void => {
+      job.busy = true;
+      op((err) => {
+        job.busy = false;
+        if (job.abandoned) { fs.close(job.fd, ignore); return; }
+        if (err) this.failCompaction(job); else next();
+      });
+    };
+    /** Writes `data` after what is in the temporary file, off the loop, then goes on with `next`. */
+    const append = (data: Buffer, next: () => void): void => {
+      offLoop((done) => fs.write(job.fd, data, 0, data.length, null, (err, n) => done(err ?? (n === data.length ? null : new Error('short write')))), () => {
+        job.bytes += data.length;
+        job.unsynced = true;
+        next();
+      });
+    };
+    // Each slice is serialized on the loop and written off it: a slice's write of 100–300 KB took
+    // 10–30 ms when the disk was busy.
     const step = (): void => {
       if (this.compacting !== job || this.closed) return;
       try {
@@ -261,30 +298,48 @@ export class Journal {
           if (s !== undefined) chunk.push(`{"k":${JSON.stringify(k)},"v":${s}}`);
           if (chunk.length >= 256 && performance.now() >= until) break;
         }
-        if (chunk.length) write(`${chunk.join('\n')}\n`);
-        if (job.at < job.keys.length) { defer(step); return; }
-        // The snapshot is synced off the loop; only the commits made meanwhile are synced on it.
-        if (this.sync) { this.syncs++; fs.fdatasync(job.fd, (err) => { if (err) this.failCompaction(job); else defer(finish); }); } else finish();
+        const next = (): void => { if (job.at < job.keys.length) defer(step); else catchUp(); };
+        if (chunk.length) append(Buffer.from(`${chunk.join('\n')}\n`), next); else next();
+      } catch {
+        this.failCompaction(job);
+      }
+    };
+    // The commits made meanwhile are copied and the copy synced off the loop until few are left: a
+    // compaction's tail written and synced in one turn held the loop 20–40 ms under load.
+    const catchUp = (): void => {
+      if (this.compacting !== job || this.closed) return;
+      try {
+        if (job.tailBytes > TAIL_ON_LOOP_BYTES && job.writesLeft > 0) {
+          job.writesLeft--;
+          append(Buffer.from(takeTail()), catchUp);
+          return;
+        }
+        if (this.sync && job.unsynced && job.syncsLeft > 0) {
+          job.syncsLeft--;
+          if (job.tail.length) write(takeTail());
+          job.unsynced = false;
+          this.syncs++;
+          offLoop((done) => fs.fdatasync(job.fd, done), () => defer(catchUp));
+          return;
+        }
+        finish();
       } catch {
         this.failCompaction(job);
       }
     };
     const finish = (): void => {
-      if (this.compacting !== job || this.closed) return;
-      try {
-        if (job.tail.length) write(job.tail.join(''));
-        if (this.sync) { fs.fdatasyncSync(job.fd); this.syncs++; }
-        fs.closeSync(job.fd);
-        fs.renameSync(job.tmp, this.file);
-        this.syncDir();
-        fs.closeSync(this.fd);
-        this.fd = fs.openSync(this.file, 'a');
-        this.fileBytes = job.bytes;
-        this.compactions++;
-        this.compacting = null;
-      } catch {
-        this.failCompaction(job);
-      }
+      if (job.tail.length) write(takeTail());
+      if (this.sync && job.unsynced) { fs.fdatasyncSync(job.fd); this.syncs++; }
+      fs.renameSync(job.tmp, this.file);
+      this.syncDir();
+      const old = this.fd;
+      this.fd = fs.openSync(this.file, 'a');
+      // Closed off the loop: the last close of the replaced file frees its blocks (10–15 ms measured).
+      fs.close(old, ignore);
+      fs.close(job.fd, ignore);
+      this.fileBytes = job.bytes;
+      this.compactions++;
+      this.compacting = null;
     };
     defer(step);
   }
@@ -300,7 +355,9 @@ export class Journal {
     const job = this.compacting;
     if (job === null) return;
     this.compacting = null;
-    try { fs.closeSync(job.fd); } catch { /* already closed */ }
+    job.abandoned = true;
+    // A write or sync still running on its fd closes it when it returns.
+    if (!job.busy) { try { fs.closeSync(job.fd); } catch { /* already closed */ } }
     try { fs.unlinkSync(job.tmp); } catch { /* not there */ }
   }
 

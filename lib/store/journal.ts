@@ -47,7 +47,12 @@ const MIN_COMPACT_BYTES = 1 << 20;
 const TAIL_ON_LOOP_BYTES = 64 * 1024;
 /** Off-loop syncs, and writes, of the catch-up before the rest is written and synced on the loop (a disk slower than the commits never catches up). */
 const CATCH_UP_SYNCS = 3;
-const CATCH_UP_WRITES = 16;
+const CATCH_UP_WRITES = 64;
+/**
+ * The most a compaction serializes for one write (a slice of the snapshot, a piece of the tail):
+ * joining and encoding megabytes in one turn took 15–30 ms at 100,000 devices.
+ */
+const WRITE_CHUNK_BYTES = 256 * 1024;
 const ignore = (): void => undefined;
 
 /**
@@ -70,6 +75,8 @@ interface SlicedCompaction {
   bytes: number;
   /** Commits made since the start, appended after the snapshot so the last line of a key still wins. */
   tail: string[];
+  /** Bytes of each `tail` entry. */
+  tailSizes: number[];
   tailBytes: number;
   /** Written to the temporary file since its last sync. */
   unsynced: boolean;
@@ -191,7 +198,7 @@ export class Journal {
     }
     this.fileBytes += bytes;
     this.commits++;
-    if (this.compacting) { this.compacting.tail.push(text); this.compacting.tailBytes += bytes; }
+    if (this.compacting) { this.compacting.tail.push(text); this.compacting.tailSizes.push(bytes); this.compacting.tailBytes += bytes; }
     for (const [key, s] of applied) {
       const old = this.live.get(key);
       if (old !== undefined) this.liveBytes -= old.length + key.length + 12;
@@ -263,10 +270,20 @@ export class Journal {
     const tmp = `${this.file}.tmp`;
     let fd: number;
     try { fd = fs.openSync(tmp, 'w'); } catch { this.retryAtBytes = this.fileBytes + MIN_COMPACT_BYTES; return; }
-    const job: SlicedCompaction = { tmp, fd, keys: Array.from(this.live.keys()), at: 0, bytes: 0, tail: [], tailBytes: 0, unsynced: false, syncsLeft: CATCH_UP_SYNCS, writesLeft: CATCH_UP_WRITES, busy: false, abandoned: false };
+    const job: SlicedCompaction = { tmp, fd, keys: Array.from(this.live.keys()), at: 0, bytes: 0, tail: [], tailSizes: [], tailBytes: 0, unsynced: false, syncsLeft: CATCH_UP_SYNCS, writesLeft: CATCH_UP_WRITES, busy: false, abandoned: false };
     this.compacting = job;
     const write = (text: string): void => { fs.writeSync(job.fd, text); job.bytes += Buffer.byteLength(text); job.unsynced = true; };
-    const takeTail = (): string => { const text = job.tail.join(''); job.tail = []; job.tailBytes = 0; return text; };
+    /** The oldest commits of the tail, up to about `max` bytes (at least one), taken off it. */
+    const takeTail = (max = Infinity): string => {
+      let n = 0;
+      let bytes = 0;
+      while (n < job.tail.length && (n === 0 || bytes + job.tailSizes[n] <= max)) bytes += job.tailSizes[n++];
+      const text = n === job.tail.length ? job.tail.join('') : job.tail.slice(0, n).join('');
+      job.tail = n === job.tail.length ? [] : job.tail.slice(n);
+      job.tailSizes = n === job.tailSizes.length ? [] : job.tailSizes.slice(n);
+      job.tailBytes -= bytes;
+      return text;
+    };
     /** Runs a write or sync of the temporary file in the thread pool, then `next` (unless the job was given up meanwhile). */
     const offLoop = (op: (done: (err: Error | null) => void) => void, next: () => void): void => {
       job.busy = true;
@@ -291,12 +308,13 @@ export class Journal {
       try {
         const until = performance.now() + sliceMs;
         const chunk: string[] = [];
+        let bytes = 0;
         while (job.at < job.keys.length) {
           const k = job.keys[job.at++];
           const s = this.live.get(k);
           // A key deleted since the start is left out; its delete line is in the tail anyway.
-          if (s !== undefined) chunk.push(`{"k":${JSON.stringify(k)},"v":${s}}`);
-          if (chunk.length >= 256 && performance.now() >= until) break;
+          if (s !== undefined) { chunk.push(`{"k":${JSON.stringify(k)},"v":${s}}`); bytes += s.length + k.length + 12; }
+          if (bytes >= WRITE_CHUNK_BYTES || (chunk.length >= 256 && performance.now() >= until)) break;
         }
         const next = (): void => { if (job.at < job.keys.length) defer(step); else catchUp(); };
         if (chunk.length) append(Buffer.from(`${chunk.join('\n')}\n`), next); else next();
@@ -311,7 +329,7 @@ export class Journal {
       try {
         if (job.tailBytes > TAIL_ON_LOOP_BYTES && job.writesLeft > 0) {
           job.writesLeft--;
-          append(Buffer.from(takeTail()), catchUp);
+          append(Buffer.from(takeTail(WRITE_CHUNK_BYTES)), catchUp);
           return;
         }
         if (this.sync && job.unsynced && job.syncsLeft > 0) {

@@ -168,17 +168,24 @@ describe('durable journal', () => {
       assert.deepEqual(Object.fromEntries(Journal.open(file).entries()), want);
     });
 
-    /** Records the size of every writeSync to a file other than `except` while `f` runs (the journal's module reads fs at each call). */
+    /** Sizes of the writes off the loop (fs.write) seen by the last onLoopWrites. */
+    const offLoop: number[] = [];
+    /** Records the size of every writeSync while `f` runs, and of every fs.write in `offLoop` (the journal's module reads fs at each call). */
     const onLoopWrites = async (f: () => Promise<void>): Promise<number[]> => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const nodeFs = require('node:fs') as typeof fs;
       const real = nodeFs.writeSync;
+      const realAsync = nodeFs.write;
       const sizes: number[] = [];
       nodeFs.writeSync = ((fd: number, data: string | NodeJS.ArrayBufferView, ...rest: unknown[]) => {
         sizes.push(typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
         return (real as (...a: unknown[]) => number)(fd, data, ...rest);
       }) as typeof nodeFs.writeSync;
-      try { await f(); } finally { nodeFs.writeSync = real; }
+      nodeFs.write = ((fd: number, data: NodeJS.ArrayBufferView, ...rest: unknown[]) => {
+        offLoop.push(data.byteLength);
+        return (realAsync as (...a: unknown[]) => void)(fd, data, ...rest);
+      }) as typeof nodeFs.write;
+      try { await f(); } finally { nodeFs.writeSync = real; nodeFs.write = realAsync; }
       return sizes;
     };
 
@@ -194,6 +201,12 @@ describe('durable journal', () => {
       assert.equal(j.stats.compactions, 1);
       // A slice of the snapshot is 256 records of about 1 KiB (its time budget is 0 here); the tail alone was over 500 KiB.
       assert.ok(sizes.length > 0 && sizes.every((n) => n <= 300 * 1024), `writes on the loop: ${sizes.filter((n) => n > 64 * 1024).join(', ')}`);
+      // The tail went off the loop in pieces of about 256 KiB (a commit here is 30 KiB): nothing joins and encodes it all in one turn.
+      // One commit is never split: the setup's last 1,000-record commit (1 MiB), made as the compaction began, is one piece.
+      assert.ok(offLoop.reduce((a, n) => a + n, 0) > 500 * 1024, `written off the loop: ${offLoop.join(', ')}`);
+      const setupCommit = 1000 * 1060;
+      assert.ok(offLoop.every((n) => n <= Math.max(setupCommit, 256 * 1024 + 32 * 1024)), `pieces off the loop: ${offLoop.join(', ')}`);
+      assert.ok(offLoop.filter((n) => n > 256 * 1024 + 32 * 1024).length <= 1, `pieces off the loop: ${offLoop.join(', ')}`);
       const want = Object.fromEntries(j.entries());
       j.close();
       const k = Journal.open(file);

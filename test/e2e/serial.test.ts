@@ -139,7 +139,7 @@ describe('fleet-serial over a real pseudo-terminal (socat) and a real Node-RED',
     const exited = new Promise<void>((r) => link?.once('exit', () => r()));
     link?.kill('SIGKILL');
     await exited;
-    await waitFor('a disconnected status', () => tapped('e2e/status').some((st) => /^disconnected/.test(st.status ?? '')), 10_000);
+    await waitFor('a disconnected status', () => tapped('e2e/status').some((st) => /^disconnected/.test(st.status ?? '')), 25_000);
     link = socat(devPath, hostPath);
     await waitFor('socat links again', () => exists(devPath) && exists(hostPath), 5000, 20);
     await waitFor('lines after the replug', () => tapped('e2e/line').slice(before).some((l) => String(l.payload).startsWith('[PERF]')), 20_000);

@@ -348,10 +348,13 @@ export class Journal {
     const finish = (): void => {
       if (job.tail.length) write(takeTail());
       if (this.sync && job.unsynced) { fs.fdatasyncSync(job.fd); this.syncs++; }
-      fs.renameSync(job.tmp, this.file);
+      // Opened before the rename: once the new file is in place nothing left can fail, so commits never
+      // go on into the replaced (unlinked) file, where a restart would not find them.
+      const next = fs.openSync(job.tmp, 'a');
+      try { fs.renameSync(job.tmp, this.file); } catch (err) { fs.closeSync(next); throw err; }
       this.syncDir();
       const old = this.fd;
-      this.fd = fs.openSync(this.file, 'a');
+      this.fd = next;
       // Closed off the loop: the last close of the replaced file frees its blocks (10–15 ms measured).
       fs.close(old, ignore);
       fs.close(job.fd, ignore);

@@ -214,20 +214,61 @@ describe('durable journal', () => {
       k.close();
     });
 
-    it('a close while the catch-up writes off the loop leaves the old file complete and removes the temporary file', async () => {
+    it('a close while a write runs off the loop keeps that fd open until the write returns, then closes it; the old file stays complete', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const nodeFs = require('node:fs') as typeof fs;
+      const real = { write: nodeFs.write, closeSync: nodeFs.closeSync, close: nodeFs.close };
+      const held: Array<() => void> = [];
+      const writing = new Set<number>();
+      const closedSync: number[] = [];
+      const closedLater: number[] = [];
+      // Writes off the loop wait until the test lets them go: the close below comes while one runs.
+      nodeFs.write = ((fd: number, ...rest: unknown[]) => { writing.add(fd); held.push(() => (real.write as (...a: unknown[]) => void)(fd, ...rest)); }) as typeof nodeFs.write;
+      nodeFs.closeSync = ((fd: number) => { closedSync.push(fd); real.closeSync(fd); }) as typeof nodeFs.closeSync;
+      nodeFs.close = ((fd: number, cb?: (err: NodeJS.ErrnoException | null) => void) => { closedLater.push(fd); real.close(fd, cb ?? (() => undefined)); }) as typeof nodeFs.close;
+      try {
+        const { file, j, d } = started();
+        d.run();
+        assert.equal(held.length, 1, 'the first slice of the snapshot is being written off the loop');
+        const [fd] = [...writing];
+        j.commit([['k5', 'while writing']]);
+        const want = Object.fromEntries(j.entries());
+        j.close();
+        assert.equal(closedSync.includes(fd), false, 'not closed under the running write');
+        assert.equal(fs.existsSync(`${file}.tmp`), false, 'the temporary file is gone at once');
+        held.shift()!();
+        for (let i = 0; i < 100 && !closedLater.includes(fd); i++) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(closedLater.includes(fd), true, 'closed once the write returned');
+        assert.equal(held.length, 0, 'nothing more written after the close');
+        assert.deepEqual(Object.fromEntries(Journal.open(file).entries()), want);
+      } finally {
+        Object.assign(nodeFs, real);
+      }
+    });
+
+    it('a compaction whose last open fails leaves commits going to the file a restart reads', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const nodeFs = require('node:fs') as typeof fs;
+      const realOpen = nodeFs.openSync;
       const { file, j, d } = started();
-      const big = 'z'.repeat(1000);
-      // The snapshot slices, with a tail over 64 KiB, then the first catch-up turn, which starts the off-loop write.
-      while (d.run()) j.commit([[`u${d.count() % 100}`, { big, n: d.count() }]]);
-      for (let i = 0; i < 100; i++) j.commit([[`u${i}`, { big, i }]]);
-      await new Promise((r) => setTimeout(r, 20));
-      while (d.run());
+      // Every open for appending fails from here on: the one that would take over the compacted file.
+      nodeFs.openSync = ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
+        if (flags === 'a') throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+        return realOpen(p, flags ?? 'r', mode);
+      }) as typeof nodeFs.openSync;
+      try {
+        await drain(j, d);
+      } finally {
+        nodeFs.openSync = realOpen;
+      }
+      assert.equal(j.compactingInSlices, false, 'given up');
+      assert.equal(j.stats.compactions, 0);
+      j.commit([['after', 'the failed compaction']]);
       const want = Object.fromEntries(j.entries());
       j.close();
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(fs.existsSync(`${file}.tmp`), false);
       const k = Journal.open(file);
       assert.deepEqual(Object.fromEntries(k.entries()), want);
+      assert.equal(k.get('after'), 'the failed compaction');
       k.close();
     });
 

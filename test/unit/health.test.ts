@@ -363,6 +363,48 @@ describe('health: fleet summary', () => {
     assert.deepEqual(s.worst.map((w) => w.device), ['bad', 'meh']);
     assert.match(s.worst[0].reasons[0], /free heap/);
   });
+
+  // The worst list comes from an index kept as states and scores move (issue 16); this is the scan it
+  // replaced, over every device, as the reference.
+  it('the worst list equals a full scan and sort, over random traffic, sweeps, restarts and list lengths', function () {
+    this.timeout(60_000);
+    const ids = ['d-1', 'd-10', 'd-2', 'd-11', 'e', 'd-1x', 'x-0', 'd-100'];
+    const step = fc.oneof(
+      fc.record({ t: fc.constant('heartbeat' as const), heap: fc.integer({ min: 500, max: 60_000 }), rssi: fc.integer({ min: -95, max: -40 }) }),
+      fc.record({ t: fc.constant('presence' as const), online: fc.boolean() }),
+      fc.record({ t: fc.constant('sweep' as const) }),
+      fc.record({ t: fc.constant('restart' as const) }),
+    );
+    const run = fc.record({
+      raise: fc.integer({ min: 1, max: 2 }), clear: fc.integer({ min: 1, max: 2 }),
+      steps: fc.array(fc.record({ step, dt: fc.integer({ min: 0, max: 200_000 }), device: fc.constantFrom(...ids), k: fc.constantFrom(0, 1, 3, 10, 2000, -2, 2.5) }), { minLength: 1, maxLength: 50 }),
+    });
+    const rank: Record<HealthState, number> = { unknown: 0, healthy: 0, degraded: 1, critical: 2, offline: 3 };
+    fc.assert(fc.property(run, ({ raise, clear, steps }) => {
+      const c = defaultHealthConfig();
+      c.hysteresis = { raiseAfter: raise, clearAfter: clear };
+      let t = new HealthTracker(c);
+      let now = T0;
+      for (const { step: s, dt, device, k } of steps) {
+        now += dt;
+        if (s.t === 'heartbeat') t.observe({ id: device, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 100, free_heap: s.heap, wifi_rssi: s.rssi }, at: now });
+        else if (s.t === 'presence') t.observe({ id: device, kind: 'presence', deviceKind: 'env-sensor', payload: { state: s.online ? 'online' : 'offline', session: 1 }, at: now, online: s.online });
+        else if (s.t === 'sweep') t.sweep(now);
+        else {
+          const next = new HealthTracker(c);
+          for (const id of ids) {
+            const snap = t.snapshot(id);
+            if (snap) next.restore(id, JSON.parse(JSON.stringify(snap)) as Parameters<HealthTracker['restore']>[1], snap.obs.lastSeen, null, {});
+          }
+          t = next;
+        }
+        const all = ids.map((id) => t.get(id)).filter((d) => d !== undefined && d.state !== 'healthy' && d.state !== 'unknown');
+        all.sort((a, b) => rank[b!.state] - rank[a!.state] || a!.score - b!.score || (a!.id < b!.id ? -1 : 1));
+        const expected = all.slice(0, k).map((d) => `${d!.id} ${d!.state} ${d!.score}`);
+        assert.deepEqual(t.summary(now, k).worst.map((w) => `${w.device} ${w.state} ${w.score}`), expected);
+      }
+    }), { numRuns: 1000, seed: 20261203 });
+  });
 });
 
 /** "state, score and reasons never disagree": the check every output must pass (issue 18 item 3). */

@@ -169,6 +169,24 @@ export class DurableHealth {
   }
 
   /**
+   * Commits `ids` like commit(), synced off the event loop: `onDurable(true)` once they are durable,
+   * `onDurable(false)` when the disk refused (at once when the write itself failed; the records stay
+   * waiting for the next commit). Callers hear in the order they committed, sync commits included.
+   */
+  commitThen(ids: Iterable<string>, now: number, maxWaiting: number, onDurable: (ok: boolean) => void): void {
+    const forced = new Set(ids);
+    if (!this.write(forced, maxWaiting, never, now, 'background')) { onDurable(false); return; }
+    this.journal.commit([], 'background', (err) => {
+      if (err) {
+        this.stats.failures++;
+        this.stats.lastError = err.message;
+        for (const id of forced) this.dirty.add(id);
+      }
+      onDurable(err === null);
+    });
+  }
+
+  /**
    * The timer's group commit of devices that need not be durable before a send, a slice at a time:
    * at most `max` of them, fewer once `over()` says the slice's time is up. Written at once, synced
    * off the event loop (a process crash loses nothing written; a power cut at most this slice).

@@ -107,6 +107,13 @@ export class Journal {
   private closed = false;
   /** The off-loop fdatasync of background commits: none running, one running, or one more wanted after it. */
   private backgroundSync: 'idle' | 'running' | 'again' = 'idle';
+  /** Commits counted as written, and how many of them are known durable, for the waiters below. */
+  private written = 0;
+  private durableUpTo = 0;
+  /** Counts the swaps of the file by compactions (an fd number alone is reused by the next open). */
+  private generation = 0;
+  /** Background commits whose caller waits to hear they are durable, oldest first, by the count of their write. */
+  private readonly waiters: Array<{ readonly at: number; readonly done: (err: Error | null) => void }> = [];
 
   private constructor(readonly file: string, options: JournalOptions) {
     this.compactRatio = options.compactRatio ?? 3;
@@ -173,8 +180,11 @@ export class Journal {
   /**
    * Writes every change (an `undefined` value deletes its key) in one append and one sync.
    * Throws when a value cannot be serialized or the disk refuses; nothing of the batch is applied then.
+   * `onDurable` (a background commit whose effect waits on it) hears once an fdatasync begun after this
+   * write has returned, or a sync commit has: waiters hear in the order of their writes, an error when
+   * that sync failed.
    */
-  commit(changes: Iterable<JournalChange>, durability: Durability = 'sync'): void {
+  commit(changes: Iterable<JournalChange>, durability: Durability = 'sync', onDurable?: (err: Error | null) => void): void {
     const lines: string[] = [];
     const applied: Array<[string, string | undefined]> = [];
     for (const [key, value] of changes) {
@@ -189,10 +199,12 @@ export class Journal {
         applied.push([key, s]);
       }
     }
-    if (lines.length === 0) return;
+    if (lines.length === 0) { if (onDurable) this.afterLastWrite(onDurable); return; }
     const text = `${lines.join('\n')}\n`;
     const bytes = Buffer.byteLength(text);
     fs.writeSync(this.fd, text);
+    this.written++;
+    if (onDurable) this.waiters.push({ at: this.written, done: onDurable });
     if (this.sync) {
       if (durability === 'sync') { fs.fdatasyncSync(this.fd); this.syncs++; } else this.syncInBackground();
     }
@@ -212,6 +224,30 @@ export class Journal {
       if (this.sliced === null) this.compact();
       else if (this.fileBytes >= this.retryAtBytes) this.startSlicedCompaction(this.sliced.defer, this.sliced.sliceMs);
     }
+    // Last, with the journal consistent: a waiter may commit again. A sync covers every write before it,
+    // so the waiters of earlier background commits hear first, and their sends go before this one's.
+    if (!this.sync || durability === 'sync') this.settle(this.written, null);
+  }
+
+  /** Background commits with their waiters not yet told, or an fdatasync still running for them. */
+  get syncing(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  /** `done` once everything written so far is durable (at once when nothing waits). */
+  private afterLastWrite(done: (err: Error | null) => void): void {
+    if (this.durableUpTo >= this.written) { done(null); return; }
+    if (this.closed) { done(new Error(`journal ${this.file} closed before its last commits were synced`)); return; }
+    this.waiters.push({ at: this.written, done });
+  }
+
+  /** Tells the waiters of every write up to the `upTo`th that it is durable (or that its sync failed). */
+  private settle(upTo: number, err: Error | null): void {
+    if (err === null && upTo > this.durableUpTo) this.durableUpTo = upTo;
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n].at <= upTo) n++;
+    if (n === 0) return;
+    for (const w of this.waiters.splice(0, n)) w.done(err);
   }
 
   /** Rewrites the file with only the live entries: write a temporary file, sync it, rename it over. */
@@ -240,6 +276,7 @@ export class Journal {
       this.syncDir();
       fs.closeSync(this.fd);
       this.fd = fs.openSync(this.file, 'a');
+      this.generation++;
       this.fileBytes = bytes;
       this.compactions++;
     } catch (err) {
@@ -251,6 +288,11 @@ export class Journal {
   close(): void {
     this.closed = true;
     this.abandonSlicedCompaction();
+    if (this.waiters.length) {
+      let err: Error | null = null;
+      try { if (this.sync) fs.fdatasyncSync(this.fd); } catch (e) { err = e instanceof Error ? e : new Error(String(e)); }
+      this.settle(this.written, err);
+    }
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
   }
 
@@ -258,10 +300,14 @@ export class Journal {
     if (this.backgroundSync !== 'idle') { this.backgroundSync = 'again'; return; }
     this.backgroundSync = 'running';
     this.syncs++;
-    // A compaction may swap the file meanwhile: it syncs what it renames in place, so the old fd's sync may fail harmlessly.
-    fs.fdatasync(this.fd, () => {
+    const generation = this.generation;
+    const upTo = this.written;
+    fs.fdatasync(this.fd, (err) => {
       const again = this.backgroundSync === 'again';
       this.backgroundSync = 'idle';
+      // A compaction that swapped the file meanwhile synced the new one, which holds every commit
+      // written before the swap, before renaming it: the old fd's sync may then fail harmlessly.
+      this.settle(upTo, err && generation === this.generation ? err : null);
       if (again && !this.closed) this.syncInBackground();
     });
   }
@@ -355,6 +401,7 @@ export class Journal {
       this.syncDir();
       const old = this.fd;
       this.fd = next;
+      this.generation++;
       // Closed off the loop: the last close of the replaced file frees its blocks (10–15 ms measured).
       fs.close(old, ignore);
       fs.close(job.fd, ignore);

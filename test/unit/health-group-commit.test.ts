@@ -313,3 +313,55 @@ describe('fleet-health sweep and the input queue', () => {
     assert.deepEqual(changes, ['b:offline'], 'a was heard from in time; b was not');
   });
 });
+
+describe('fleet-health sweep slices: committed, synced off the loop, then sent', () => {
+  let dir = '';
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'health-sweep-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs = require('node:fs') as typeof fs;
+
+  it('a slice\'s state changes are on disk and synced before they are sent, and a later flush\'s sends come after them', async () => {
+    const file = path.join(dir, 'fleet-health-s.jsonl');
+    const journal = Journal.open(file);
+    const c = new HealthController(config, null, 1000);
+    c.attach(journal);
+    await Promise.all([c.enqueue(hb('a'), T0, () => undefined), c.enqueue(hb('b'), T0, () => undefined)]);
+    const real = nodeFs.fdatasync;
+    const held: Array<() => void> = [];
+    nodeFs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => { held.push(() => real(fd, cb)); }) as typeof nodeFs.fdatasync;
+    const sent: string[] = [];
+    const states = (o: HealthOutputs): string[] => (o[0] ?? []).map((m) => `${(m.payload as { device: string }).device}:${(m.payload as { state: string }).state}`);
+    try {
+      const limit = c.tracker.get('a')!.silentAfter - T0;
+      c.sweep(T0 + limit + 1, (o) => sent.push(...states(o)), (f) => f(), (e) => { throw e; });
+      assert.equal(sent.length, 0, 'nothing sent while the slice\'s sync runs');
+      assert.equal(held.length, 1, 'its fdatasync runs off the loop');
+      assert.match(fs.readFileSync(file, 'utf8'), /"k":"d:a","v":\{"v":1,"state":"offline"/, 'written before the sync');
+      // a is heard from again before that sync returns: its change is committed with a sync on the
+      // spot, which covers the sweep's write too, so the sweep's sends go first.
+      await c.enqueue(hb('a'), T0 + limit + 2, (o) => sent.push(...states(o)));
+      assert.deepEqual(sent, ['a:offline', 'b:offline', 'a:healthy']);
+      held.shift()!();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(sent, ['a:offline', 'b:offline', 'a:healthy'], 'each sent once');
+    } finally {
+      nodeFs.fdatasync = real;
+    }
+    c.close();
+    journal.close();
+  });
+
+  it('without anything else to sync, the slice is sent once its own fdatasync returns', async () => {
+    const journal = Journal.open(path.join(dir, 'fleet-health-s.jsonl'));
+    const c = new HealthController(config, null, 1000);
+    c.attach(journal);
+    await c.enqueue(hb('a'), T0, () => undefined);
+    const limit = c.tracker.get('a')!.silentAfter - T0;
+    const sent = await new Promise<number>((resolve, reject) => c.sweep(T0 + limit + 1, (o) => resolve(o[0]?.length ?? 0), (f) => f(), reject));
+    assert.equal(sent, 1);
+    assert.equal(journal.syncing, false);
+    c.close();
+    journal.close();
+  });
+});

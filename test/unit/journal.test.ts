@@ -102,6 +102,118 @@ describe('durable journal', () => {
     j.close();
   });
 
+  describe('background commits with a waiter (issue 16: a sweep slice sends once synced, off the loop)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs = require('node:fs') as typeof fs;
+    /** Holds every off-loop fdatasync until the test lets it go (with an error, when given). */
+    function holdSyncs(): { held: Array<(err?: Error) => void>; restore: () => void } {
+      const real = nodeFs.fdatasync;
+      const held: Array<(err?: Error) => void> = [];
+      nodeFs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        held.push((err) => (err ? cb(err) : real(fd, cb)));
+      }) as typeof nodeFs.fdatasync;
+      return { held, restore: () => { nodeFs.fdatasync = real; } };
+    }
+    const tick = () => new Promise((r) => setTimeout(r, 20));
+
+    it('hears only once an fdatasync begun after its write returns, in the order of the writes', async () => {
+      const j = Journal.open(path.join(dir, 'w.jsonl'));
+      const h = holdSyncs();
+      const heard: string[] = [];
+      try {
+        j.commit([['a', 1]], 'background', (err) => heard.push(`a ${err}`));
+        j.commit([['b', 2]], 'background', (err) => heard.push(`b ${err}`));
+        assert.equal(h.held.length, 1, 'one sync runs; the second write waits for the next');
+        assert.equal(j.syncing, true);
+        await tick();
+        assert.deepEqual(heard, [], 'nothing heard before a sync returned');
+        h.held.shift()!();
+        await tick();
+        assert.deepEqual(heard, ['a null'], 'the first sync covered only the write before it began');
+        assert.equal(h.held.length, 1, 'and one more began for the second');
+        h.held.shift()!();
+        await tick();
+        assert.deepEqual(heard, ['a null', 'b null']);
+        assert.equal(j.syncing, false);
+      } finally {
+        h.restore();
+        j.close();
+      }
+    });
+
+    it('a sync commit tells the waiters of earlier writes before it returns, and a later sync does not tell them twice', async () => {
+      const j = Journal.open(path.join(dir, 'w.jsonl'));
+      const h = holdSyncs();
+      const heard: string[] = [];
+      try {
+        j.commit([['a', 1]], 'background', () => heard.push('a'));
+        j.commit([['b', 2]]);
+        heard.push('b returned');
+        assert.deepEqual(heard, ['a', 'b returned']);
+        h.held.shift()!();
+        await tick();
+        assert.deepEqual(heard, ['a', 'b returned']);
+      } finally {
+        h.restore();
+        j.close();
+      }
+    });
+
+    it('a failed fdatasync reaches its waiters as an error; the journal goes on, and a waiter on nothing new hears at once', async () => {
+      const j = Journal.open(path.join(dir, 'w.jsonl'));
+      const h = holdSyncs();
+      const heard: string[] = [];
+      try {
+        j.commit([['a', 1]], 'background', (err) => heard.push(`a ${err?.message}`));
+        h.held.shift()!(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+        await tick();
+        assert.deepEqual(heard, ['a EIO: i/o error, fdatasync']);
+        h.restore();
+        j.commit([['b', 2]], 'background', (err) => heard.push(`b ${err}`));
+        await tick();
+        assert.deepEqual(heard, ['a EIO: i/o error, fdatasync', 'b null']);
+        j.commit([], 'background', (err) => heard.push(`nothing ${err}`));
+        assert.equal(heard[2], 'nothing null', 'everything written is durable: heard at once');
+      } finally {
+        h.restore();
+        j.close();
+      }
+    });
+
+    it('a sync of the old file failing after a compaction swapped it is no error: the new file was synced with the write in it', async () => {
+      const j = Journal.open(path.join(dir, 'w.jsonl'));
+      const h = holdSyncs();
+      const heard: string[] = [];
+      try {
+        j.commit([['a', 1]], 'background', (err) => heard.push(`a ${err}`));
+        j.compact();
+        h.held.shift()!(Object.assign(new Error('EBADF: bad file descriptor, fdatasync'), { code: 'EBADF' }));
+        await tick();
+        assert.deepEqual(heard, ['a null']);
+      } finally {
+        h.restore();
+        j.close();
+      }
+    });
+
+    it('a close syncs and tells the waiters still waiting; the commits are in the file', async () => {
+      const file = path.join(dir, 'w.jsonl');
+      const j = Journal.open(file);
+      const h = holdSyncs();
+      const heard: string[] = [];
+      try {
+        j.commit([['a', 1]], 'background', (err) => heard.push(`a ${err}`));
+        j.close();
+        assert.deepEqual(heard, ['a null']);
+      } finally {
+        h.restore();
+      }
+      const k = Journal.open(file);
+      assert.equal(k.get('a'), 1);
+      k.close();
+    });
+  });
+
   describe('compaction in slices (issue 16: no periodic job holds the loop)', () => {
     /** A defer that queues the slices so the test runs them one at a time, committing in between. */
     const queued = (): { defer: (f: () => void) => void; run: () => boolean; count: () => number } => {

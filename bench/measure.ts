@@ -1,4 +1,6 @@
 /** Timing and memory helpers: repeated runs, medians with min–max, ratios taken in the same run. */
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+
 export interface Figure {
   readonly section: string;
   readonly name: string;
@@ -97,4 +99,49 @@ export function table(figures: readonly Figure[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Callbacks timed with when they began, on performance.now's clock (to lay GC pauses over them). */
+export class Holds {
+  readonly spans: Array<readonly [start: number, ms: number]> = [];
+
+  /** Runs `f`, recording when it began and how long it ran. */
+  time(f: () => void): void {
+    const start = performance.now();
+    try { f(); } finally { this.spans.push([start, performance.now() - start]); }
+  }
+
+  get ms(): number[] {
+    return this.spans.map((s) => s[1]);
+  }
+}
+
+/** The GC pauses V8 reports from now until `stop()` (start and duration, ms on performance.now's clock). */
+export function watchGc(): { stop: () => Promise<Array<readonly [start: number, ms: number]>> } {
+  const pauses: Array<readonly [number, number]> = [];
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) pauses.push([e.startTime, e.duration]); });
+  obs.observe({ entryTypes: ['gc'] });
+  return {
+    // Entries arrive on a later turn: wait one before looking.
+    stop: async () => { await new Promise((r) => setTimeout(r, 50)); obs.disconnect(); return pauses; },
+  };
+}
+
+/**
+ * What of the callbacks' tail is GC: each callback less the GC pauses overlapping it, and how many
+ * ran over `limit` ms with and without one inside. For the bench table's labels.
+ */
+export function gcShare(holds: Holds, pauses: ReadonlyArray<readonly [number, number]>, limit = 10): string {
+  const net: number[] = [];
+  let over = 0;
+  let overWithGc = 0;
+  for (const [start, ms] of holds.spans) {
+    let inGc = 0;
+    for (const [gs, gd] of pauses) inGc += Math.max(0, Math.min(start + ms, gs + gd) - Math.max(start, gs));
+    net.push(ms - inGc);
+    if (ms > limit) { over++; if (inGc > 0) overWithGc++; }
+  }
+  const s = [...net].sort((a, b) => a - b);
+  const p99 = s[Math.min(s.length - 1, Math.floor(s.length * 0.99))];
+  return `${over} over ${limit} ms, ${overWithGc} of them with a GC pause inside; less the GC pauses: p99 ${p99.toFixed(1)} ms, longest ${s[s.length - 1].toFixed(1)} ms`;
 }

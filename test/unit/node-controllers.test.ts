@@ -171,7 +171,7 @@ describe('fleet-health controller (lib/health/controller.ts)', () => {
   });
 
   it('sweeps an outage in slices sized to the time budget, deferring each next slice, and is a no-op while one runs', () => {
-    // A fake clock: every device a slice takes offline costs 1/16 ms (exact in binary), so 8 ms fit 128 devices.
+    // A fake clock: every device a slice takes offline costs 1/16 ms (exact in binary), so the budget fits 16 a ms.
     let clock = 0;
     const c = new HealthController(config, null, 10_000, undefined, { clock: () => clock });
     const n = 3000;
@@ -188,19 +188,19 @@ describe('fleet-health controller (lib/health/controller.ts)', () => {
     while (deferred.length) deferred.shift()!();
     const sizes = emitted.map((o) => o[0]?.length ?? 0);
     assert.ok(sizes.every((k) => k / 16 <= SLICE_BUDGET_MS), `every slice within the budget: ${sizes.join(',')}`);
-    assert.ok(sizes.slice(1, -1).every((k) => k === 128), `slices settle at what fits: ${sizes.join(',')}`);
+    assert.ok(sizes.slice(1, -1).every((k) => k === SLICE_BUDGET_MS * 16), `slices settle at what fits: ${sizes.join(',')}`);
     const devices = emitted.flatMap((o) => (o[0] ?? []).map((m) => m.topic));
     assert.equal(new Set(devices).size, n, 'every device once');
     assert.equal(c.status().counts.offline, n);
   });
 
   it('sizes sweep slices from the measured cost, within SWEEP_MIN..SWEEP_MAX and at most doubling', () => {
-    assert.equal(nextSweepSlice(100, 100, 4), 200, 'half the budget used: twice as many');
-    assert.equal(nextSweepSlice(100, 100, 16), 50);
+    assert.equal(nextSweepSlice(100, 100, SLICE_BUDGET_MS / 2), 200, 'half the budget used: twice as many');
+    assert.equal(nextSweepSlice(100, 100, 16, 8), 50);
     assert.equal(nextSweepSlice(100, 100, 1000), 25, 'at least a quarter of the last slice');
     assert.equal(nextSweepSlice(20, 20, 1000), SWEEP_MIN);
     assert.equal(nextSweepSlice(1500, 1500, 0), SWEEP_MAX);
-    assert.equal(nextSweepSlice(100, 10, 0.5), 160, 'a short last slice is measured per device');
+    assert.equal(nextSweepSlice(100, 10, 0.5, 8), 160, 'a short last slice is measured per device');
   });
 
   it('restores from its journal, and takes the registry\'s saved health for devices the journal does not know', async () => {

@@ -80,6 +80,20 @@ describe('periodic jobs at fleet scale (issue 16)', () => {
     ), { numRuns: 300 });
   });
 
+  it('a sweep call told its time is up stops after that batch of 8 devices taken, and the next call goes on from there', () => {
+    const t = new HealthTracker(defaultHealthConfig());
+    for (let i = 0; i < 100; i++) t.observe({ id: `d-${i}`, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40_000 }, at: T0 });
+    const at = T0 + 3_600_000;
+    let asked = 0;
+    const first = t.sweep(at, Infinity, Infinity, () => ++asked >= 2);
+    assert.equal(first.length, 16, 'asked after 8 and after 16 taken; up at the second');
+    assert.equal(asked, 2);
+    assert.equal(t.sweeping, true);
+    const seen = new Set(first.map((u) => u.change!.device));
+    while (t.sweeping) for (const u of t.sweep(at, Infinity, Infinity, () => true)) seen.add(u.change!.device);
+    assert.equal(seen.size, 100, 'every device once, in slices of 8');
+  });
+
   it('a device seen again while a sweep pass is under way keeps the earliest-due bound low enough to find it later', () => {
     const t = new HealthTracker(defaultHealthConfig());
     const hb = (id: string, at: number) => t.observe({ id, kind: 'heartbeat', deviceKind: 'env-sensor', payload: { uptime: 1, free_heap: 40_000 }, at });

@@ -173,8 +173,8 @@ export interface HealthControllerOptions {
 interface Pending extends Queued {
   readonly msg: HealthInputMessage;
   readonly send: (out: HealthOutputs) => void;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
+  /** Completes the input: null once its outputs were sent, or why it was not scored or sent. */
+  readonly done: (err: Error | null) => void;
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
@@ -359,16 +359,19 @@ export class HealthController {
    * not be scored. `now` is its arrival time, the time it is scored at.
    */
   enqueue(msg: HealthInputMessage, now: number, send: (out: HealthOutputs) => void): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      // Closed: its journal is closed too, and nothing it sends would be delivered.
-      if (this.closed) { reject(new Error('fleet-health: the node is closing; message not scored')); return; }
-      const oldest = this.queue.oldestAt;
-      const lag = Math.max(this.overload.lagMs, oldest === null ? 0 : now - oldest);
-      const key = this.overload.coalescing(lag) ? coalesceKey(msg) : null;
-      const older = this.queue.push({ msg, at: now, send, resolve, reject, dropped: false, key: null }, key);
-      if (older) this.overload.noteCoalesced(String(msg.kind));
-      if (!this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }
-    });
+    return new Promise<void>((resolve, reject) => this.enqueueThen(msg, now, send, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** enqueue() completed by a callback instead of a promise: nothing made per message but its queue entry. */
+  enqueueThen(msg: HealthInputMessage, now: number, send: (out: HealthOutputs) => void, done: (err: Error | null) => void): void {
+    // Closed: its journal is closed too, and nothing it sends would be delivered.
+    if (this.closed) { done(new Error('fleet-health: the node is closing; message not scored')); return; }
+    const oldest = this.queue.oldestAt;
+    const lag = Math.max(this.overload.lagMs, oldest === null ? 0 : now - oldest);
+    const key = this.overload.coalescing(lag) ? coalesceKey(msg) : null;
+    const older = this.queue.push({ msg, at: now, send, done, dropped: false, key: null }, key);
+    if (older) this.overload.noteCoalesced(String(msg.kind));
+    if (!this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }
   }
 
   /**
@@ -403,7 +406,7 @@ export class HealthController {
       if (b.out) {
         try { b.e.send(b.out); } catch (x) { b.err = asError(x); }
       }
-      if (b.err) b.e.reject(b.err); else b.e.resolve();
+      b.e.done(b.err);
     }
     if (!all) this.flushSize = nextFlushSize(batch.length, this.clock() - started, this.flushBudgetMs);
     if (this.queue.size > 0 && !this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }

@@ -65,7 +65,7 @@ export = defineNode<HealthNodeConfig, NodeMessageInFlow & HealthInputMessage>({
         showCounts();
       },
       // Scored with the rest of this turn's inputs on the next turn, after one journal commit for all of them.
-      input(msg, out) { return ctl.enqueue(msg, Date.now(), out); },
+      inputThen(msg, out, done) { ctl.enqueueThen(msg, Date.now(), out, done); },
       close() { loop.disable(); fleet?.off('alert', onRegistryAlert); ctl.close(); },
     };
   },

@@ -13,6 +13,8 @@ import { Journal } from '../../lib/store/journal';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js') as (red: unknown) => void;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeNode = require('@node-red/nodes/core/common/24-complete.js') as (red: unknown) => void;
 
 helper.init(require.resolve('node-red'));
 
@@ -72,6 +74,26 @@ function counterNode(type: string, mode: StateMode) {
   });
 }
 
+/** A node completing each message by a callback, a turn later (the hot path's form, inputThen). */
+const laterNode = defineNode<CounterConfig>({
+  type: 'kit-later',
+  version: 1,
+  migrations,
+  parse,
+  create() {
+    return {
+      inputThen(msg, send, done) {
+        if (msg.payload === 'throw') throw new Error('later: thrown');
+        setImmediate(() => {
+          if (msg.payload === 'boom') { done(new Error('later: boom')); return; }
+          send([{ payload: `sent ${String(msg.payload)}` } as NodeMessage]);
+          done(null);
+        });
+      },
+    };
+  },
+});
+
 const contextCounter = counterNode('kit-counter', 'context');
 const durableCounter = counterNode('kit-durable', 'durable');
 
@@ -121,6 +143,25 @@ describe('node kit (defineNode)', function () {
     const got = next(helper.getNode('out'));
     n.receive({ payload: 'a' } as never);
     assert.equal((await got).payload, 1);
+  });
+
+  it('inputThen: a message completes when the handler calls done; an error passed or thrown reaches a catch node, and the node keeps working', async () => {
+    await helper.load([laterNode, catchNode, completeNode], [
+      ...flow('kit-later', { step: 1, configVersion: 1 }),
+      { id: 'completer', type: 'complete', z: 'f1', scope: ['n1'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper', z: 'f1' },
+    ] as never);
+    const n = helper.getNode('n1');
+    const caught = collectN(helper.getNode('caught'), 2);
+    const sent = collectN(helper.getNode('out'), 1);
+    const completed = collectN(helper.getNode('completed'), 1);
+    n.receive({ payload: 'boom' } as never);
+    n.receive({ payload: 'throw' } as never);
+    n.receive({ payload: 'a' } as never);
+    const errors = (await caught).map((m) => String((m.error as { message: string }).message).replace(/^Error: /, '')).sort();
+    assert.deepEqual(errors, ['later: boom', 'later: thrown']);
+    assert.equal((await sent)[0].payload, 'sent a');
+    assert.equal((await completed)[0].payload, 'a', 'only the message that went through is complete');
   });
 
   it('holds messages until the state is restored, then lets them through in order', async () => {

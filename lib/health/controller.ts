@@ -110,7 +110,7 @@ export const SWEEP_VISITS = 25_000;
 /**
  * The share of a sweep slice's budget its scoring may take before it stops, whatever the count said:
  * in an outage of 100,000 the scoring was 40 % of a slice and the commit's write and the outputs the
- * rest, and while V8 marks the heap a device cost ten times as much (a 5 ms slice took 34 ms).
+ * rest, and in one stretch of each outage a device cost ten times as much (a 5 ms slice took 34 ms).
  */
 const SWEEP_SCORING_SHARE = 0.4;
 /** The flush reads the clock every this many inputs. */

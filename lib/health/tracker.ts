@@ -434,7 +434,7 @@ export class HealthTracker {
    * so a fleet-wide outage, or a large fleet, is taken in slices without holding the event loop:
    * while `sweeping` is true the pass is unfinished, and the next call at the same `now` goes on
    * where this one stopped (a call at another time starts a new pass). `over`, asked every 8 devices
-   * taken, ends the call early: the cost of a device swings tenfold while V8 marks a large heap.
+   * taken, ends the call early: in an outage of 100,000 the cost of a device swung tenfold at times.
    */
   sweep(now: number, max = Infinity, maxVisits = Infinity, over?: () => boolean): HealthUpdate[] {
     const out: HealthUpdate[] = [];

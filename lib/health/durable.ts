@@ -170,12 +170,16 @@ export class DurableHealth {
 
   /**
    * Commits `ids` like commit(), synced off the event loop: `onDurable(true)` once they are durable,
-   * `onDurable(false)` when the disk refused (at once when the write itself failed; the records stay
-   * waiting for the next commit). Callers hear in the order they committed, sync commits included.
+   * `onDurable(false)` when the disk refused (the records stay waiting for the next commit). Callers
+   * hear in the order they committed, sync commits included; a write that failed is heard after the
+   * commits still waiting for their sync, not before them.
    */
   commitThen(ids: Iterable<string>, now: number, maxWaiting: number, onDurable: (ok: boolean) => void): void {
     const forced = new Set(ids);
-    if (!this.write(forced, maxWaiting, never, now, 'background')) { onDurable(false); return; }
+    if (!this.write(forced, maxWaiting, never, now, 'background')) {
+      this.journal.commit([], 'background', () => onDurable(false));
+      return;
+    }
     this.journal.commit([], 'background', (err) => {
       if (err) {
         this.stats.failures++;

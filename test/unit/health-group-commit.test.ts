@@ -18,6 +18,7 @@ import fc from 'fast-check';
 import type { FleetAlert } from '../../lib/alert-shape';
 import { defaultHealthConfig } from '../../lib/health/config';
 import { FLUSH_MAX, FLUSH_MIN, HealthController, nextFlushSize, type HealthInputMessage, type HealthOutputs } from '../../lib/health/controller';
+import { DurableHealth } from '../../lib/health/durable';
 import { COALESCED_KINDS, coalesceKey, type PipelineReport } from '../../lib/health/overload';
 import type { HealthInput } from '../../lib/health/tracker';
 import { Journal } from '../../lib/store/journal';
@@ -350,6 +351,31 @@ describe('fleet-health sweep slices: committed, synced off the loop, then sent',
     }
     c.close();
     journal.close();
+  });
+
+  it('a commit whose write fails is heard after the commits still waiting for their sync, not before', async () => {
+    const c = new HealthController(config, null, 1000);
+    c.input(hb('a'), T0);
+    c.input(hb('b'), T0);
+    const durable = DurableHealth.open(path.join(dir, 'fleet-health-w.jsonl'), c.tracker, config);
+    const real = { fdatasync: nodeFs.fdatasync, writeSync: nodeFs.writeSync };
+    const held: Array<() => void> = [];
+    nodeFs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => { held.push(() => real.fdatasync(fd, cb)); }) as typeof nodeFs.fdatasync;
+    const heard: string[] = [];
+    try {
+      durable.commitThen(['a'], T0, 0, (ok) => heard.push(`a ${ok}`));
+      nodeFs.writeSync = (() => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); }) as typeof nodeFs.writeSync;
+      durable.commitThen(['b'], T0, 0, (ok) => heard.push(`b ${ok}`));
+      nodeFs.writeSync = real.writeSync;
+      assert.equal(heard.length, 0, 'b waits behind a, whose sync still runs');
+      held.shift()!();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(heard, ['a true', 'b false']);
+      assert.equal(durable.stats.lastError, 'ENOSPC: no space left on device, write');
+    } finally {
+      Object.assign(nodeFs, real);
+    }
+    durable.close();
   });
 
   it('without anything else to sync, the slice is sent once its own fdatasync returns', async () => {

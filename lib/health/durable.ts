@@ -268,6 +268,11 @@ export class DurableHealth {
     return true;
   }
 
+  /** The commits waiting for their background sync, synced now and their callers told (on close). */
+  syncWaiting(): void {
+    this.journal.syncWaiting();
+  }
+
   close(): void {
     this.commit();
     this.journal.close();

@@ -285,14 +285,18 @@ export class Journal {
     }
   }
 
+  /** Syncs on the spot when background commits are waiting, and tells their waiters (an error when the sync failed). */
+  syncWaiting(): void {
+    if (!this.waiters.length) return;
+    let err: Error | null = null;
+    try { if (this.sync) { fs.fdatasyncSync(this.fd); this.syncs++; } } catch (e) { err = e instanceof Error ? e : new Error(String(e)); }
+    this.settle(this.written, err);
+  }
+
   close(): void {
     this.closed = true;
     this.abandonSlicedCompaction();
-    if (this.waiters.length) {
-      let err: Error | null = null;
-      try { if (this.sync) fs.fdatasyncSync(this.fd); } catch (e) { err = e instanceof Error ? e : new Error(String(e)); }
-      this.settle(this.written, err);
-    }
+    this.syncWaiting();
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
   }
 

@@ -85,7 +85,7 @@ describe('fleet-health group commit (one fdatasync per event-loop turn)', () => 
     assert.deepEqual(sent, ['health/a', 'health/c']);
   });
 
-  it('a flush stops at its time budget and goes on in the next turn; one commit per flush', () => {
+  it('a flush stops at its time budget and goes on in the next turn; one commit per flush, its sends once synced', async () => {
     let clock = 0;
     const deferred: Array<() => void> = [];
     const file = path.join(dir, 'fleet-health-b.jsonl');
@@ -93,20 +93,24 @@ describe('fleet-health group commit (one fdatasync per event-loop turn)', () => 
     // Every input costs 1 ms of the fake clock when it is sent: a budget of 8 ms takes 16 (the clock is read every 16).
     const c = new HealthController(config, null, 1000, undefined, { clock: () => clock, defer: (f) => deferred.push(f), flushBudgetMs: 8 });
     c.attach(journal);
-    const before = journal.stats.syncs;
+    const before = journal.stats.commits;
     const sent: string[] = [];
-    for (let i = 0; i < 40; i++) void c.enqueue(hb(`d-${i}`), T0, (o) => { sent.push(String(o[0]?.[0]?.topic)); });
+    const all: Array<Promise<void>> = [];
+    for (let i = 0; i < 40; i++) all.push(c.enqueue(hb(`d-${i}`), T0, (o) => { sent.push(String(o[0]?.[0]?.topic)); }));
     // Scoring is what the budget counts: advance the clock as the tracker scores.
     const observe = c.tracker.observe.bind(c.tracker);
     c.tracker.observe = (m: HealthInput, cfg) => { clock += 1; return observe(m, cfg); };
     assert.equal(deferred.length, 1, 'one flush scheduled for the turn');
     deferred.shift()!();
-    assert.equal(sent.length, 16);
     assert.equal(c.pending, 24);
-    assert.equal(journal.stats.syncs, before + 1);
+    assert.equal(journal.stats.commits, before + 1);
+    assert.equal(sent.length, 0, 'its state changes are sent once their fdatasync (off the loop) returns');
+    while (!sent.length) await turn();
+    assert.equal(sent.length, 16);
     while (deferred.length) deferred.shift()!();
-    assert.equal(sent.length, 40);
-    assert.equal(journal.stats.syncs, before + 3);
+    assert.equal(journal.stats.commits, before + 3);
+    await Promise.all(all);
+    assert.deepEqual(sent, Array.from({ length: 40 }, (_, i) => `health/d-${i}`), 'every input sent once, in order');
     journal.close();
   });
 
@@ -339,11 +343,17 @@ describe('fleet-health sweep slices: committed, synced off the loop, then sent',
       assert.equal(sent.length, 0, 'nothing sent while the slice\'s sync runs');
       assert.equal(held.length, 1, 'its fdatasync runs off the loop');
       assert.match(fs.readFileSync(file, 'utf8'), /"k":"d:a","v":\{"v":1,"state":"offline"/, 'written before the sync');
-      // a is heard from again before that sync returns: its change is committed with a sync on the
-      // spot, which covers the sweep's write too, so the sweep's sends go first.
-      await c.enqueue(hb('a'), T0 + limit + 2, (o) => sent.push(...states(o)));
+      // a is heard from again before that sync returns: its change is committed and waits for a sync
+      // of its own, behind the sweep's, so the sweep's sends go first.
+      let scored = false;
+      const back = c.enqueue(hb('a'), T0 + limit + 2, (o) => sent.push(...states(o))).then(() => { scored = true; });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(scored, false, 'a\'s return waits for its sync');
+      assert.deepEqual(sent, [], 'and so does the sweep\'s');
+      while (!scored) { held.shift()?.(); await new Promise((r) => setTimeout(r, 5)); }
+      await back;
       assert.deepEqual(sent, ['a:offline', 'b:offline', 'a:healthy']);
-      held.shift()!();
+      while (held.length) held.shift()!();
       await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(sent, ['a:offline', 'b:offline', 'a:healthy'], 'each sent once');
     } finally {
@@ -376,6 +386,38 @@ describe('fleet-health sweep slices: committed, synced off the loop, then sent',
       Object.assign(nodeFs, real);
     }
     durable.close();
+  });
+
+  it('an input flush syncs its state changes off the loop, and a later flush with nothing to commit sends behind it', async () => {
+    const file = path.join(dir, 'fleet-health-f.jsonl');
+    const journal = Journal.open(file);
+    const c = new HealthController(config, null, 1000);
+    c.attach(journal);
+    await c.enqueue(hb('y'), T0, () => undefined);
+    const real = { fdatasync: nodeFs.fdatasync, fdatasyncSync: nodeFs.fdatasyncSync };
+    const held: Array<() => void> = [];
+    let onLoop = 0;
+    nodeFs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => { held.push(() => real.fdatasync(fd, cb)); }) as typeof nodeFs.fdatasync;
+    nodeFs.fdatasyncSync = ((fd: number) => { onLoop++; real.fdatasyncSync(fd); }) as typeof nodeFs.fdatasyncSync;
+    const sent: string[] = [];
+    try {
+      // x's first message is a state change (unknown → healthy); y's second is not, and commits nothing.
+      const first = c.enqueue(hb('x'), T0 + 1, (o) => sent.push(`x ${o[0]?.length ?? 0}`)).then(() => { sent.push('x done'); });
+      await turn();
+      const second = c.enqueue(hb('y'), T0 + 2, (o) => sent.push(`y ${o[0]?.length ?? 0}`)).then(() => { sent.push('y done'); });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(onLoop, 0, 'no fdatasync on the event loop');
+      assert.equal(held.length, 1, 'x\'s commit is synced off the loop');
+      assert.match(fs.readFileSync(file, 'utf8'), /"k":"d:x"/, 'written before its sync');
+      assert.deepEqual(sent, [], 'neither is sent while that sync runs: y waits behind x');
+      held.shift()!();
+      await Promise.all([first, second]);
+      assert.deepEqual(sent, ['x 1', 'x done', 'y done'], 'in the order they came');
+    } finally {
+      Object.assign(nodeFs, real);
+    }
+    c.close();
+    journal.close();
   });
 
   it('without anything else to sync, the slice is sent once its own fdatasync returns', async () => {

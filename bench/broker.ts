@@ -103,12 +103,22 @@ async function settle(red: NodeRedProcess, capMs: number): Promise<void> {
 }
 
 /** What the publisher printed (bench/publisher.ts). */
-interface Published { published: number; acked: number; seconds: number; firstPhase: number; firstPhaseEnd: number }
+interface Published { published: number; acked: number; seconds: number; firstPhase: number; firstPhaseEnd: number; next: number }
+
+/** Where the next run into the same Node-RED goes on in the publisher's traffic (a device's uptime keeps rising). */
+interface Cursor { next: number }
+
+/** Runs the publisher with `args` from `cursor`'s place, and moves the cursor on. */
+async function publish(args: string[], cursor: Cursor): Promise<Published> {
+  const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), ...args, `--from=${cursor.next}`], { maxBuffer: 1 << 20 });
+  const pub = JSON.parse(stdout.trim().split('\n').pop()!) as Published;
+  cursor.next = pub.next;
+  return pub;
+}
 
 /** Runs the publisher with `args`, then waits until every message is through, or the count has stopped rising for 3 s (a loss). */
-async function publishAndDrain(red: NodeRedProcess, args: string[]): Promise<{ pub: Published; stats: Stats }> {
-  const { stdout } = await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), ...args], { maxBuffer: 1 << 20 });
-  const pub = JSON.parse(stdout.trim().split('\n').pop()!) as Published;
+async function publishAndDrain(red: NodeRedProcess, args: string[], cursor: Cursor): Promise<{ pub: Published; stats: Stats }> {
+  const pub = await publish(args, cursor);
   let stats = await probe(red);
   for (let idle = 0; idle < 15 && stats.count < pub.published;) {
     await new Promise((r) => setTimeout(r, 200));
@@ -119,11 +129,11 @@ async function publishAndDrain(red: NodeRedProcess, args: string[]): Promise<{ p
   return { pub, stats };
 }
 
-async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, devices: number, rate: number, seconds: number): Promise<Sample> {
+async function measureOnce(red: NodeRedProcess, pid: number, brokerUrl: string, devices: number, rate: number, seconds: number, cursor: Cursor): Promise<Sample> {
   await fetch(`${red.url}/bench-latency/bb-latency/reset`, { method: 'POST' });
   const before = procStat(pid);
   const t0 = Date.now();
-  const { pub, stats } = await publishAndDrain(red, [brokerUrl, String(devices), String(rate), String(seconds)]);
+  const { pub, stats } = await publishAndDrain(red, [brokerUrl, String(devices), String(rate), String(seconds)], cursor);
   const after = procStat(pid);
   // Delivered over the window in which messages arrived (the publisher's start-up is not counted).
   const window = Math.max(0.001, (stats.last - stats.first) / 1000);
@@ -163,13 +173,14 @@ export async function runVariant(broker: Broker, brokerName: string, variant: Va
     for (let i = 0; i < 200 && !red.output.includes('Connected to broker'); i++) await new Promise((r) => setTimeout(r, 50));
     const pid = red.pid;
     // Warm-up, not reported: every device seen once (first sight creates its records) and the JIT warm.
-    await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), broker.url, String(devices), String(Math.min(rates[0], 5000)), '4'], { maxBuffer: 1 << 20 });
+    const cursor: Cursor = { next: 0 };
+    await publish([broker.url, String(devices), String(Math.min(rates[0], 5000)), '4'], cursor);
     // The warm-up's backlog must be through before the first measured run, or it is counted there.
     await settle(red, 120_000);
     const rows: BrokerRow[] = [];
     for (const rate of rates) {
       const samples: Sample[] = [];
-      for (let i = 0; i < repeat; i++) samples.push(await measureOnce(red, pid, broker.url, devices, rate, seconds));
+      for (let i = 0; i < repeat; i++) samples.push(await measureOnce(red, pid, broker.url, devices, rate, seconds, cursor));
       rows.push({ broker: brokerName, variant, rate, samples });
       process.stderr.write(`bench:   ${brokerName} ${variant} ${rate}: ${samples.map((s) => `${Math.round(s.sustained)} msg/s p99 ${s.p99} ms lost ${s.lost}`).join('; ')}\n`);
     }
@@ -275,12 +286,13 @@ export async function overloadFigures(brokerName: 'mosquitto' | 'aedes', rate: n
     red.writeFlows(overloadFlow(broker.port));
     await red.start();
     for (let i = 0; i < 200 && !red.output.includes('Connected to broker'); i++) await new Promise((r) => setTimeout(r, 50));
-    await run(process.execPath, [path.join(root, 'dist', 'bench', 'publisher.js'), broker.url, String(devices), '5000', '4'], { maxBuffer: 1 << 20 });
+    const cursor: Cursor = { next: 0 };
+    await publish([broker.url, String(devices), '5000', '4'], cursor);
     await settle(red, 120_000);
     const expected = Math.round(rate * seconds) + Math.round(tailRate * tailSeconds);
     await fetch(`${red.url}/bench-latency/bb-latency/reset?track=${expected}`, { method: 'POST' });
     const alertsBefore = ((await (await fetch(`${red.url}/bench-alerts/bb-alerts`)).json()) as unknown[]).length;
-    const { pub, stats } = await publishAndDrain(red, [broker.url, String(devices), String(rate), String(seconds), String(tailRate), String(tailSeconds)]);
+    const { pub, stats } = await publishAndDrain(red, [broker.url, String(devices), String(rate), String(seconds), String(tailRate), String(tailSeconds)], cursor);
     // Give PipelineOverloaded the time it needs to resolve (lag under half a second for 10 s).
     type Logged = { name: string; status: string; at: number };
     const overloadAlerts = async (): Promise<Logged[]> => ((await (await fetch(`${red.url}/bench-alerts/bb-alerts`)).json()) as Logged[]).slice(alertsBefore).filter((a) => a.name === 'PipelineOverloaded');

@@ -209,8 +209,6 @@ export class HealthController {
   readonly overload: OverloadMonitor;
   private readonly queue = new InputQueue<Pending>();
   private scheduled = false;
-  /** Flushes whose sends wait for their commit's sync, or behind one that does. */
-  private sendsWaiting = 0;
   private closed = false;
   /** The longest an input waited for its flush since the last tick. */
   private maxWait = 0;
@@ -417,11 +415,10 @@ export class HealthController {
     }
     // State changes are sent once synced, off the event loop: synced on it, the input flush's fdatasync
     // held the loop 5 % of the time at 10,000 msg/s (3–17 ms each; a CPU profile, issue 16). A flush
-    // with nothing to commit still sends behind the ones waiting, so no output overtakes another.
-    if (this.durable && (ids.length > 0 || this.sendsWaiting > 0)) {
-      this.sendsWaiting++;
-      this.commitThen(ids, () => { this.sendsWaiting--; deliver(batch); });
-    } else deliver(batch);
+    // with nothing to commit still sends behind the flushes and sweep slices waiting for their sync, so
+    // no output overtakes another.
+    if (this.durable && (ids.length > 0 || this.durable.syncing)) this.commitThen(ids, () => deliver(batch));
+    else deliver(batch);
     if (!all) this.flushSize = nextFlushSize(batch.length, this.clock() - started, this.flushBudgetMs);
     if (this.queue.size > 0 && !this.scheduled) { this.scheduled = true; this.defer(this.flushNow); }
     this.onFlushed();

@@ -268,6 +268,11 @@ export class DurableHealth {
     return true;
   }
 
+  /** Commits made with commitThen() whose callers are still waiting for their sync. */
+  get syncing(): boolean {
+    return this.journal.syncing;
+  }
+
   /** The commits waiting for their background sync, synced now and their callers told (on close). */
   syncWaiting(): void {
     this.journal.syncWaiting();

@@ -343,19 +343,22 @@ describe('fleet-health sweep slices: committed, synced off the loop, then sent',
       assert.equal(sent.length, 0, 'nothing sent while the slice\'s sync runs');
       assert.equal(held.length, 1, 'its fdatasync runs off the loop');
       assert.match(fs.readFileSync(file, 'utf8'), /"k":"d:a","v":\{"v":1,"state":"offline"/, 'written before the sync');
-      // a is heard from again before that sync returns: its change is committed and waits for a sync
-      // of its own, behind the sweep's, so the sweep's sends go first.
+      // A summary asked for meanwhile commits nothing, yet counts a and b offline: it is sent behind
+      // the sweep's changes. Then a is heard from again before that sync returns: its change is
+      // committed and waits for a sync of its own, behind the sweep's, so the sweep's sends go first.
+      const summary = c.enqueue({ command: 'summary' }, T0 + limit + 2, (o) => { if (o[2]) sent.push('summary'); });
+      await turn();
       let scored = false;
       const back = c.enqueue(hb('a'), T0 + limit + 2, (o) => sent.push(...states(o))).then(() => { scored = true; });
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(scored, false, 'a\'s return waits for its sync');
-      assert.deepEqual(sent, [], 'and so does the sweep\'s');
+      assert.deepEqual(sent, [], 'and so do the sweep\'s changes, and the summary behind them');
       while (!scored) { held.shift()?.(); await new Promise((r) => setTimeout(r, 5)); }
-      await back;
-      assert.deepEqual(sent, ['a:offline', 'b:offline', 'a:healthy']);
+      await Promise.all([summary, back]);
+      assert.deepEqual(sent, ['a:offline', 'b:offline', 'summary', 'a:healthy']);
       while (held.length) held.shift()!();
       await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(sent, ['a:offline', 'b:offline', 'a:healthy'], 'each sent once');
+      assert.deepEqual(sent, ['a:offline', 'b:offline', 'summary', 'a:healthy'], 'each sent once');
     } finally {
       nodeFs.fdatasync = real;
     }

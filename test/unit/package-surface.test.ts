@@ -21,8 +21,9 @@ interface Pkg {
 describe('package surface', function () {
   this.timeout(60_000);
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Pkg;
-  // --ignore-scripts: packing must not run `prepare` (the build) from inside the test run.
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // Packing must not run `prepare` (the build) from inside the test run: --ignore-scripts is enough
+  // for npm 11, and FLEET_PACK_LIST makes scripts/prepare.js a no-op for npm 10, which runs it anyway.
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, FLEET_PACK_LIST: '1' } });
   const files = (JSON.parse(out) as Pack[])[0].files.map((f) => f.path);
 
   it('ships no tests, benches, TypeScript sources or source maps', () => {

@@ -156,6 +156,12 @@ export function kneeOfRun(rows: readonly BrokerRow[], broker: string): number | 
   return ours.length ? kneeOf(ours) : null;
 }
 
+/** Ours' best sustained rate through `broker` among `rows`: the highest median of a rate's repeats (null: none). */
+export function bestSustainedOfRun(rows: readonly BrokerRow[], broker: string): number | null {
+  const ours = rows.filter((r) => r.broker === broker && r.variant === 'ours');
+  return ours.length ? Math.max(...ours.map((r) => med(r.samples.map((s) => s.sustained)))) : null;
+}
+
 /** The knee: first rate whose median p99 is over 50 ms or median delivery under 95 %, or where any repeat lost a message. */
 function kneeOf(rows: readonly BrokerRow[]): number | null {
   for (const r of rows) {
@@ -275,11 +281,21 @@ interface Tracked { distinct: number; duplicates: number; unnumbered: number; wi
  * `tailSeconds` to show the recovery. Every message is numbered; the probe at fleet-health's input
  * counts each number's deliveries, so lost and duplicated messages are counted, not inferred.
  * Recovery: from the end of the overload to the first 2 s (four half-seconds in a row) whose p99
- * is under 50 ms; half-seconds over 50 ms after that are counted apart. `whence` says what `rate`
- * is twice of, for the figure's name.
+ * is under 50 ms; half-seconds over 50 ms after that are counted apart. `whence` says where `rate`
+ * comes from, for the figure's name.
+ *
+ * `purpose` sets the targets. `no-loss` (§3's run, at up to 2× the knee): nothing lost or doubled,
+ * recovered within 10 s, and PipelineOverloaded fires and resolves if ours fell behind, or stays
+ * silent if it kept up (delivered ≥ 95 % of the offer): an alert while keeping up would be a false
+ * one. `alert` (a rate above ours' throughput): nothing lost or doubled, and the alert must fire and
+ * resolve; the recovery is shown, with no target, since the backlog is as long as the offer made it.
  */
-export async function overloadFigures(brokerName: 'mosquitto' | 'aedes', rate: number, seconds: number, tailSeconds: number, whence: string, devices = 10_000): Promise<Figure[]> {
-  const broker: Broker = brokerName === 'mosquitto' ? await startMosquitto(BENCH_MOSQUITTO) : await startAedes();
+export async function overloadFigures(brokerName: 'mosquitto' | 'aedes', rate: number, seconds: number, tailSeconds: number, whence: string, purpose: 'no-loss' | 'alert' = 'no-loss', devices = 10_000): Promise<Figure[]> {
+  // The queue is sized for the whole offer, as the README's settings size it for the longest stall
+  // the fleet must ride out: with the test brokers' 100,000, a backlog built above ours' throughput
+  // overflowed it (17,268 of 550,000 lost at 26,000 msg/s for 20 s) before the pipeline saw them.
+  const queue = `max_queued_messages ${rate * seconds}`;
+  const broker: Broker = brokerName === 'mosquitto' ? await startMosquitto([...BENCH_MOSQUITTO, queue]) : await startAedes();
   const red = new NodeRedProcess({ settings: { nodesDir: [path.join(root, 'bench', 'nodes')] } });
   const tailRate = 1000;
   try {
@@ -321,14 +337,20 @@ export async function overloadFigures(brokerName: 'mosquitto' | 'aedes', rate: n
     const fired = alerts.filter((a) => a.status === 'firing');
     const resolved = alerts.filter((a) => a.status === 'resolved');
     const what = `${brokerName}, ours, ${rate.toLocaleString('en-US')} msg/s offered for ${seconds} s (${whence}), then ${tailRate.toLocaleString('en-US')} msg/s for ${tailSeconds} s`;
+    const keptUp = deliveredDuring >= 0.95 * rate;
+    const firedAndResolved = fired.length > 0 && resolved.length >= fired.length;
+    const alertTarget = purpose === 'alert'
+      ? { target: 'fires and resolves', met: firedAndResolved }
+      : { target: 'fires and resolves if behind, silent if kept up', met: fired.length > 0 ? firedAndResolved : keptUp };
+    const name = purpose === 'alert' ? `${brokerName}, above ours' throughput` : brokerName;
     process.stderr.write(`bench:   overload ${what}: published ${pub.published}, acked ${pub.acked}, distinct ${t.distinct}, duplicates ${t.duplicates}, recovery ${recoveryS} s, ${later.length} slow half-seconds after it, PipelineOverloaded ${fired.length} fired ${resolved.length} resolved\n`);
     return [
       figure('overload', `${what}: delivered during the overload (a half-second windows' mean)`, 'msg/s', [deliveredDuring]),
-      figure('overload', `${brokerName}: messages offered (QoS 1) and not delivered to fleet-health, counted by number`, 'msgs', [lost], { target: '0', met: lost === 0 }),
-      figure('overload', `${brokerName}: messages delivered to fleet-health more than once`, 'msgs', [t.duplicates], { target: '0', met: t.duplicates === 0 }),
-      figure('overload', `${brokerName}: recovery, from the overload's end to the first 2 s in which every half second's p99 < 50 ms`, 's', [recoveryS], { target: '≤ 10 s', met: recovered && recoveryS <= 10 }),
-      figure('overload', `${brokerName}: after the recovery, half-seconds with p99 ≥ 50 ms (of ${after.length - Math.max(0, back)}; worst ${later.length ? Math.max(...later.map((w) => w.p99)) : 0} ms)`, 'windows', [later.length]),
-      figure('overload', `${brokerName}: PipelineOverloaded fired (then resolved: ${resolved.length})`, 'alerts', [fired.length], { target: 'fires and resolves', met: fired.length > 0 && resolved.length >= fired.length }),
+      figure('overload', `${name}: messages offered (QoS 1) and not delivered to fleet-health, counted by number`, 'msgs', [lost], { target: '0', met: lost === 0 }),
+      figure('overload', `${name}: messages delivered to fleet-health more than once`, 'msgs', [t.duplicates], { target: '0', met: t.duplicates === 0 }),
+      figure('overload', `${name}: recovery, from the overload's end to the first 2 s in which every half second's p99 < 50 ms`, 's', [recoveryS], purpose === 'alert' ? {} : { target: '≤ 10 s', met: recovered && recoveryS <= 10 }),
+      figure('overload', `${name}: after the recovery, half-seconds with p99 ≥ 50 ms (of ${after.length - Math.max(0, back)}; worst ${later.length ? Math.max(...later.map((w) => w.p99)) : 0} ms)`, 'windows', [later.length]),
+      figure('overload', `${name}: PipelineOverloaded fired (then resolved: ${resolved.length}; ours ${keptUp ? 'kept up' : 'fell behind'})`, 'alerts', [fired.length], alertTarget),
     ];
   } finally {
     await red.stop();

@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { decodeFigures, flushFigures, healthFigures, memoryFigures, persistenceFigures, routingFigures, scaleFigures } from './domain';
 import { table, type Figure } from './measure';
-import { brokerFigures, brokerTable, kneeOfRun, overloadFigures, type BrokerRow } from './broker';
+import { bestSustainedOfRun, brokerFigures, brokerTable, kneeOfRun, overloadFigures, type BrokerRow } from './broker';
 import { pipelineFigures } from './pipeline';
 import { healthPeriodicFigures } from './periodic';
 import { healthCommitFigures } from './health-commit';
@@ -65,6 +65,13 @@ async function main(): Promise<void> {
       const whence = quick ? '2× the quick rate' : knee !== null ? '2× the knee of this run' : '2× 10,000, the knee of the last full runs';
       await section(`overload: ${b}`, () => overloadFigures(b, 2 * (quick ? 2_000 : knee ?? 10_000), quick ? 10 : 30, quick ? 15 : 25, whence));
     }
+    // When ours keeps up at 2× its knee, PipelineOverloaded rightly stays silent there; this run
+    // offers 1.3× ours' best sustained rate through Mosquitto (20,000 when the broker section did
+    // not run), so the lag does build, for 20 s, and the alert has to fire and then resolve.
+    const best = quick ? null : bestSustainedOfRun(brokerRows, 'mosquitto');
+    const above = quick ? 4_000 : Math.ceil((1.3 * (best ?? 20_000)) / 1000) * 1000;
+    const aboveWhence = quick ? '2× the quick rate' : best !== null ? "1.3× ours' best sustained in this run" : "1.3× 20,000, about ours' best sustained in the last full runs";
+    await section('overload: alert', () => overloadFigures('mosquitto', above, quick ? 10 : 20, quick ? 20 : 30, aboveWhence, 'alert'));
   }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

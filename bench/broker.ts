@@ -90,11 +90,11 @@ export const BENCH_MOSQUITTO: readonly string[] = ['set_tcp_nodelay true'];
 
 const probe = async (red: NodeRedProcess): Promise<Stats> => (await (await fetch(`${red.url}/bench-latency/bb-latency`)).json()) as Stats;
 
-/** Waits until the probe's count has not moved for 3 s (or `capMs` passed). */
+/** Waits until the probe's count has not moved for 2 s (or `capMs` passed). */
 async function settle(red: NodeRedProcess, capMs: number): Promise<void> {
   const until = Date.now() + capMs;
   let last = -1;
-  for (let idle = 0; idle < 12 && Date.now() < until;) {
+  for (let idle = 0; idle < 8 && Date.now() < until;) {
     await new Promise((r) => setTimeout(r, 250));
     const c = (await probe(red)).count;
     idle = c === last ? idle + 1 : 0;

@@ -29,9 +29,11 @@ async function main(): Promise<void> {
   const brokerRows: BrokerRow[] = [];
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : null;
+  const started = Date.now();
+  const since = (): string => { const s = Math.round((Date.now() - started) / 1000); return `${Math.floor(s / 60)} min ${s % 60} s`; };
   const section = async (name: string, f: () => Figure[] | Promise<Figure[]>) => {
     if (only && !only.some((o) => name.startsWith(o))) return;
-    process.stderr.write(`bench: ${name}…\n`);
+    process.stderr.write(`bench: ${name}… (at ${since()})\n`);
     figures.push(...(await f()));
   };
   await section('decode', () => decodeFigures(repeat));
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     // Twice ours' knee of this run (10,000 msg/s, the knee of the last full runs, when the broker
     // section did not run), 30 s, then the recovery. Above ours' throughput the backlog left at the
     // end drains at (throughput − the tail's rate), so the tail is made long enough to see that
-    // happen: (offer − best sustained) × 30 s ÷ (best sustained − 1,000) and 12 s more, 25–60 s.
+    // happen: (offer − best sustained) × 30 s ÷ (best sustained − 1,000) and 6 s more, 25–60 s.
     let keptUp = false;
     for (const b of ['mosquitto', 'aedes'] as const) {
       const knee = quick ? null : kneeOfRun(brokerRows, b);
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       const rate = 2 * (quick ? 2_000 : knee ?? 10_000);
       const best = quick ? null : bestSustainedOfRun(brokerRows, b);
       const drain = best !== null && rate > best ? ((rate - best) * 30) / Math.max(1_000, best - 1_000) : 0;
-      const tail = quick ? 15 : Math.min(60, Math.max(25, Math.ceil(drain + 12)));
+      const tail = quick ? 15 : Math.min(60, Math.max(25, Math.ceil(drain + 6)));
       const seen = { keptUp: false };
       await section(`overload: ${b}`, () => overloadFigures(b, rate, quick ? 10 : 30, tail, whence, 'no-loss', 10_000, seen));
       keptUp ||= seen.keptUp;
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
   }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  console.log(`\nESP32 fleet benchmarks — ${machine}${quick ? ' (quick)' : ''}\n`);
+  console.log(`\nESP32 fleet benchmarks — ${machine}${quick ? ' (quick)' : ''}, ${since()}\n`);
   console.log(table(figures));
   if (brokerRows.length) console.log(`\nbroker runs, medians (min–max) of the repeats; loop delay, GC, CPU and RSS inside the Node-RED process\n\n${brokerTable(brokerRows)}`);
   const dir = path.resolve(__dirname, '..', '..', '.bench-results');

@@ -82,10 +82,11 @@ async function main(): Promise<void> {
     // not run), so the lag does build, for 20 s, and the alert has to fire and then resolve. When a
     // run above fell behind, the alert's firing and resolving is in its figures already.
     const best = quick ? null : bestSustainedOfRun(brokerRows, 'mosquitto');
-    const above = quick ? 4_000 : Math.ceil((1.3 * (best ?? 20_000)) / 1000) * 1000;
-    const aboveWhence = quick ? '2× the quick rate' : best !== null ? "1.3× ours' best sustained in this run" : "1.3× 20,000, about ours' best sustained in the last full runs";
+    const above = Math.ceil((1.3 * (best ?? 20_000)) / 1000) * 1000;
+    const aboveWhence = best !== null ? "1.3× ours' best sustained in this run" : "1.3× 20,000, about ours' best sustained in the last full runs";
     const overloadRan = !only || only.some((o) => 'overload: mosquitto'.startsWith(o) || 'overload: aedes'.startsWith(o));
-    if (keptUp || !overloadRan) await section('overload: alert', () => overloadFigures('mosquitto', above, quick ? 10 : 20, quick ? 20 : 30, aboveWhence, 'alert'));
+    // Not in a quick run: its 4,000 msg/s is below ours' throughput, so the alert could not fire.
+    if (!quick && (keptUp || !overloadRan)) await section('overload: alert', () => overloadFigures('mosquitto', above, 20, 30, aboveWhence, 'alert'));
   }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

@@ -60,6 +60,12 @@ function setLabel(labels: Record<string, string>, k: string, v: string): void {
 export const MAX_TIME_MS = 253_402_300_799_999;
 export const isAlertTime = (t: unknown): t is number => typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= MAX_TIME_MS;
 
+/**
+ * The topic our nodes send an alert on: `alert/<alertname>/<device>`, `fleet` when it names none.
+ * Flows route on it (the dashboard passes fleet-ota's `alert/…` messages on to fleet-alerts).
+ */
+export const alertTopic = (a: Pick<FleetAlert, 'labels' | 'device'>): string => `alert/${a.labels.alertname}/${a.device ?? 'fleet'}`;
+
 export function makeAlert(a: AlertInput): FleetAlert {
   // alertname, severity and device come first and cannot be overridden by the other labels; an
   // empty one is absent, as in Prometheus (so an Alertmanager alert without severity has none).

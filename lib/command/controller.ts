@@ -7,6 +7,7 @@
  */
 import { CONFIG_ACK_PATTERN } from '../../firmware/contract/device-config';
 import { topicFor } from '../../firmware/contract/topics';
+import { alertTopic } from '../alert-shape';
 import type { AuditLog } from '../registry/audit';
 import type { PushResult } from './ack';
 import { parseConfigPatch, parseFleet, parseFleetFile, FLEET_FILE_LIMITS, type FleetError, type FleetModel, type FleetParse, type Patch } from './fleet-file';
@@ -285,7 +286,7 @@ export class CommandController {
     const out = this.service.command(this.commandRequest(msg), { who: this.who(msg), registry: registry ? registry.devices() : [] });
     const results: CommandMessage[] = [{ topic: `fleet-command/${out.kind}`, payload: this.clean({ what: out.what, scope: out.targets.scope, devices: out.targets.devices, sent: out.messages.length }) }];
     if (out.commanded) results.push({ topic: 'commanded', payload: { action: out.commanded.action, devices: [...out.commanded.devices] } });
-    return [out.messages.map((m) => ({ topic: m.topic, payload: m.payload, qos: 1, retain: false })), results, out.alert ? { topic: `alert/${out.alert.labels.alertname}/fleet`, payload: this.clean(out.alert) } : null];
+    return [out.messages.map((m) => ({ topic: m.topic, payload: m.payload, qos: 1, retain: false })), results, out.alert ? { topic: alertTopic({ labels: out.alert.labels, device: null }), payload: this.clean(out.alert) } : null];
   }
 
   /** On close: what is batched is written. */

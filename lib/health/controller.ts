@@ -13,7 +13,7 @@ import type { DeviceKind, MessageKind } from '../../firmware/contract/topics';
 import { healthLabels, readDevice } from '../device-labels';
 import type { FleetRegistry } from '../registry/registry';
 import type { Journal } from '../store/journal';
-import type { FleetAlert } from '../alert-shape';
+import { alertTopic, type FleetAlert } from '../alert-shape';
 import { parseHealthConfig, type HealthConfig } from './config';
 import { DurableHealth } from './durable';
 import { InputQueue, type Queued } from './input-queue';
@@ -72,7 +72,7 @@ export type HealthMessage = { readonly topic: string; readonly payload: unknown 
 /** Output 1 state changes, output 2 alerts, output 3 the fleet summary. */
 export type HealthOutputs = [HealthMessage[] | null, HealthMessage[] | null, HealthMessage | null];
 
-export const alertMessage = (a: FleetAlert): HealthMessage => ({ topic: `alert/${a.labels.alertname}/${a.device ?? 'fleet'}`, payload: a });
+export const alertMessage = (a: FleetAlert): HealthMessage => ({ topic: alertTopic(a), payload: a });
 
 /** What the adapter reads of an incoming message. */
 export interface HealthInputMessage {

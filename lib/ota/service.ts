@@ -4,7 +4,7 @@
  * it answers the editor's admin requests and builds the status badge. The adapter only translates
  * Node-RED's objects to these calls and sends what comes back.
  */
-import type { FleetAlert } from '../alert-shape';
+import { alertTopic, type FleetAlert } from '../alert-shape';
 import { OtaController, type DurableStore, type Outbound } from './controller';
 import { readInbound, type InboundMessage } from './inbound';
 import { parseStartRequest, type CandidateDevice } from './node-config';
@@ -127,7 +127,7 @@ export class OtaService {
       out.commands.length ? out.commands.map((c) => ({ topic: c.topic, payload: c.payload, qos: 1, retain: false })) : null,
       devices.length ? devices : null,
       summary,
-      out.alerts.length ? out.alerts.map((a: FleetAlert) => ({ topic: `alert/${a.labels.alertname}/${a.device ?? 'fleet'}`, payload: a })) : null,
+      out.alerts.length ? out.alerts.map((a: FleetAlert) => ({ topic: alertTopic(a), payload: a })) : null,
     ];
   }
 

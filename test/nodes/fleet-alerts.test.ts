@@ -7,7 +7,7 @@ import helper from 'node-red-node-test-helper';
 
 import alertsNode = require('../../nodes/fleet-alerts/fleet-alerts');
 
-import { makeAlert } from '../../lib/alert-shape';
+import { alertTopic, makeAlert } from '../../lib/alert-shape';
 import { alertMsg } from '../../nodes/fleet-steel/messages';
 import { collect } from '../support/collect';
 import { waitFor } from '../support/ports';
@@ -68,12 +68,12 @@ describe('fleet-alerts node (in Node-RED through the test helper)', function () 
     const [email, chat, caught] = [collect(helper.getNode('email')), collect(helper.getNode('chat')), collect(helper.getNode('caught'))];
     const al = helper.getNode('al');
     const now = Date.now();
-    // fleet-ota's 4th output: the topic lib/ota/service.ts gives it, the alert as lib/ota/rollout.ts makes it.
+    // fleet-ota's 4th output: the topic lib/ota/service.ts gives it (alertTopic), the alert as lib/ota/rollout.ts makes it.
     const aborted = makeAlert({
       name: 'OtaRolloutAborted', severity: 'critical', device: null, summary: 'rollout r-1 aborted: 3 of 5 devices in wave 2 failed', startsAt: now, source: 'fleet-ota',
       labels: { rollout: 'r-1', wave: 'wave 2', kind: 'env-sensor', version: '1.3.0' }, details: { summary: { failed: 3 } },
     });
-    al.receive({ topic: `alert/${aborted.labels.alertname}/fleet`, payload: aborted } as never);
+    al.receive({ topic: alertTopic(aborted), payload: aborted } as never);
     // fleet-steel's 4th output, through its own message builder.
     al.receive(alertMsg(makeAlert({ name: 'SteelSuccessRateLow', severity: 'major', device: null, summary: 'Steel program sensor-monitor: success rate 80 % is under the target', startsAt: now, source: 'fleet-steel', labels: { program: 'sensor-monitor' } })) as never);
     const ota = await until('the OTA alert in chat', () => chat.find((m) => String(m.topic).includes('alertname=OtaRolloutAborted')));

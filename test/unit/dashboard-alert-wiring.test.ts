@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { alertTopic, makeAlert } from '../../lib/alert-shape';
+
 interface FlowNode { id: string; type: string; wires?: string[][]; links?: string[]; property?: string; rules?: Array<{ t: string; v: string; case?: boolean }>; checkall?: string }
 
 const root = path.join(__dirname, '..', '..', '..');
@@ -59,7 +61,9 @@ describe('the dashboard tab: OTA and Steel alerts into the quick start\'s fleet-
   });
 
   it('passes fleet-ota\'s alerts on to it, whatever the alert and device', () => {
-    for (const topic of ['alert/OtaRolloutAborted/fleet', 'alert/OtaDeviceFailed/env-sensor-004', 'alert/OtaSilentRollback/env-sensor-012', 'alert/OtaRolloutPaused/fleet']) {
+    // The topics fleet-ota sends its alerts on (lib/ota/service.ts), for a rollout's and a device's.
+    const ota = (name: string, device: string | null) => alertTopic(makeAlert({ name, severity: 'critical', device, summary: name, startsAt: 0, source: 'fleet-ota' }));
+    for (const topic of [ota('OtaRolloutAborted', null), ota('OtaDeviceFailed', 'env-sensor-004'), ota('OtaSilentRollback', 'env-sensor-012'), ota('OtaRolloutPaused', null)]) {
       assert.ok(fromOta(topic).has(alertsNode.id), topic);
     }
   });
